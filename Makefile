@@ -1,0 +1,63 @@
+# Ressenti — the two commands: `make run` and `make test`. Both install what is missing
+# and reuse what they already built.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test install prepare serve stop lint typecheck unit integration bench clean
+
+# The uv tool itself lives in its own small venv (nothing installed by hand).
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# The app environment: synced from pyproject.toml + uv.lock, redone only when they change.
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --python $(PYTHON) --frozen
+	@touch $@
+
+uv.lock: pyproject.toml | $(UV)
+	$(UV) lock --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+# The vLLM server environment and the embedded model (first time: a few minutes).
+prepare: install
+	$(BIN)/ressenti llm prepare
+
+serve: prepare
+	$(BIN)/ressenti llm serve
+
+stop: install
+	$(BIN)/ressenti llm stop
+
+run: serve
+	$(BIN)/ressenti app
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: prepare
+	$(BIN)/pytest tests/integration
+
+# Every tier in one pytest run (unit first, then integration against a real vLLM server).
+test: lint typecheck prepare
+	$(BIN)/pytest tests
+
+bench: prepare
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

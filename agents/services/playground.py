@@ -1,0 +1,94 @@
+"""The foundation page's service: one prompt through the LLM boundary, streamed back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage
+
+import prompts
+from agents.llm.client import LLMClient, LLMError, LLMTimeoutError, LLMUnavailableError
+from prompts import Lang
+
+MAX_PROMPT_CHARS = 4000
+
+
+class PromptRejectedError(ValueError):
+    """The prompt cannot be sent as it is (empty or too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What the page shows about the model server."""
+
+    ready: bool
+    text: str
+
+
+def playground_messages(question: str, lang: Lang = "fr") -> list[BaseMessage]:
+    cleaned = question.strip()
+    if not cleaned:
+        raise PromptRejectedError(
+            "Écrivez une question avant d'envoyer." if lang == "fr" else "Type a question first."
+        )
+    if len(cleaned) > MAX_PROMPT_CHARS:
+        raise PromptRejectedError(
+            f"Question trop longue ({len(cleaned)} caractères, {MAX_PROMPT_CHARS} au plus)."
+            if lang == "fr"
+            else f"Question too long ({len(cleaned)} characters, at most {MAX_PROMPT_CHARS})."
+        )
+    return prompts.load("playground").render(lang, question=cleaned)
+
+
+def answer_stream(client: LLMClient, question: str, lang: Lang = "fr") -> Iterator[str]:
+    """The answer so far, growing with each streamed piece (what a UI displays)."""
+    text = ""
+    for piece in client.stream(playground_messages(question, lang)):
+        text += piece
+        yield text
+
+
+def server_status(client: LLMClient, lang: Lang = "fr") -> StatusReport:
+    health = client.health()
+    model = client.settings.llm_model
+    if health.detail == "ready":
+        return StatusReport(
+            True,
+            f"Modèle « {model} » prêt sur {health.base_url}"
+            if lang == "fr"
+            else f"Model '{model}' ready at {health.base_url}",
+        )
+    if not health.reachable:
+        return StatusReport(
+            False,
+            f"Le serveur du modèle ({health.base_url}) ne répond pas : {health.detail}. "
+            "Relancez-le avec `make run`."
+            if lang == "fr"
+            else f"The model server ({health.base_url}) is not answering: {health.detail}. "
+            "Restart it with `make run`.",
+        )
+    return StatusReport(
+        False,
+        f"Le serveur répond mais ne sert pas « {model} » (il sert : "
+        f"{', '.join(health.served_models) or 'rien'})."
+        if lang == "fr"
+        else f"The server answers but does not serve '{model}' (it serves: "
+        f"{', '.join(health.served_models) or 'nothing'}).",
+    )
+
+
+def friendly_error(exc: LLMError | PromptRejectedError, lang: Lang = "fr") -> str:
+    """A message for a person, in their language, with what to do next."""
+    if isinstance(exc, PromptRejectedError):
+        return str(exc)
+    if lang == "en":
+        return exc.user_message
+    if isinstance(exc, LLMUnavailableError):
+        return (
+            "Le serveur du modèle ne répond pas. Relancez-le avec `make run` "
+            "(ou `ressenti llm serve`), puis réessayez."
+        )
+    if isinstance(exc, LLMTimeoutError):
+        return "Le modèle n'a pas répondu à temps. Réessayez, ou raccourcissez la question."
+    return f"Le modèle a renvoyé une erreur : {exc.user_message}"

@@ -1,0 +1,1 @@
+"""Benchmarks: medians and ratios measured in the same run (`make bench`)."""

@@ -1,0 +1,1 @@
+"""Evaluation suites (data), runner and scorers, kept apart from the agents they measure."""
