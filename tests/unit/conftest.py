@@ -1,0 +1,37 @@
+"""Unit tier: no network. Any attempt to open an internet socket fails the test."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from agents.config import Settings
+
+
+class NetworkBlockedError(RuntimeError):
+    """A unit test tried to reach the network."""
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise NetworkBlockedError(f"unit tests must not use the network (tried {address!r})")
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with every file under a temporary folder and an unreachable LLM endpoint."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        runtime_dir=tmp_path / "runtime",
+        llm_base_url="http://127.0.0.1:9/v1",
+        _env_file=None,  # type: ignore[call-arg]
+    )
