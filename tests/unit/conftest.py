@@ -10,8 +10,8 @@ import pytest
 from agents.config import Settings
 
 
-class NetworkBlockedError(RuntimeError):
-    """A unit test tried to reach the network."""
+class NetworkBlockedError(ConnectionRefusedError):
+    """A unit test tried to reach the network (seen by clients as a refused connection)."""
 
 
 @pytest.fixture(autouse=True)
