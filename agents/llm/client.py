@@ -164,20 +164,25 @@ class LLMClient:
         raw_outputs: list[str] = []
         last_problem = ""
         for attempt in range(1 + self.settings.llm_structured_retries):
-            with self._translated_errors():
-                reply = bound.invoke(_as_messages(messages))
-            raw = _text_of(reply) if isinstance(reply, BaseMessage) else str(reply)
-            raw_outputs.append(raw)
             try:
-                return schema.model_validate_json(raw)
-            except ValidationError as exc:
-                last_problem = _summarise_validation(exc)
-                log.warning(
-                    "invalid structured output for %s (attempt %d): %s",
-                    schema.__name__,
-                    attempt + 1,
-                    last_problem,
-                )
+                with self._translated_errors():
+                    reply = bound.invoke(_as_messages(messages))
+            except _TruncatedAnswerError as exc:
+                raw_outputs.append(exc.partial)
+                last_problem = "the answer was cut off at the token limit"
+            else:
+                raw = _text_of(reply) if isinstance(reply, BaseMessage) else str(reply)
+                raw_outputs.append(raw)
+                try:
+                    return schema.model_validate_json(raw)
+                except ValidationError as exc:
+                    last_problem = _summarise_validation(exc)
+            log.warning(
+                "invalid structured output for %s (attempt %d): %s",
+                schema.__name__,
+                attempt + 1,
+                last_problem,
+            )
         raise LLMInvalidOutputError(
             f"The language model gave no valid {schema.__name__} after "
             f"{len(raw_outputs)} attempt(s): {last_problem}",
@@ -211,6 +216,14 @@ class LLMClient:
         return _ErrorTranslator(self.settings)
 
 
+class _TruncatedAnswerError(LLMError):
+    """A structured answer hit the token limit before its JSON closed (retried)."""
+
+    def __init__(self, partial: str) -> None:
+        super().__init__("The answer was cut off at the token limit.")
+        self.partial = partial
+
+
 class _ErrorTranslator:
     """Turns openai/httpx exceptions into the boundary's typed errors."""
 
@@ -226,6 +239,10 @@ class _ErrorTranslator:
         if exc is None or isinstance(exc, LLMError):
             return False
         url = self.settings.llm_base_url
+        if isinstance(exc, openai.LengthFinishReasonError):
+            choices = exc.completion.choices
+            partial = (choices[0].message.content or "") if choices else ""
+            raise _TruncatedAnswerError(partial) from exc
         if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
             raise LLMTimeoutError(
                 f"The language model at {url} did not answer within "

@@ -66,6 +66,10 @@ def server_command(
         "--enable-prefix-caching",
         "--generation-config",
         "vllm",  # sampling defaults come from the request, not the checkpoint
+        # Structured answers in compact JSON: with free whitespace allowed, small models
+        # fill the token budget with newlines inside the object and never close it.
+        "--structured-outputs-config",
+        '{"backend": "xgrammar", "disable_any_whitespace": true}',
     ]
     extra_env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
     if settings.llm_api_key != "EMPTY":

@@ -9,7 +9,7 @@ from typing import Literal
 
 import pytest
 from gradio_client import Client
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 import app as ressenti_app
@@ -26,7 +26,7 @@ class Triage(BaseModel):
     language: Literal["fr", "en"]
     topic: Literal["delivery", "billing", "refund", "other"]
     wants_a_person: bool
-    keywords: list[str]
+    keywords: list[str] = Field(max_length=3)
 
 
 TRIAGE_QUESTION = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
 from pydantic import BaseModel, Field
 
 from agents.config import Settings
@@ -126,3 +128,32 @@ def test_real_chat_model_is_built_from_settings(settings: Settings) -> None:
     assert getattr(chat, "model_name", None) == settings.llm_model
     assert getattr(chat, "openai_api_base", None) == settings.llm_base_url
     assert getattr(chat, "max_retries", None) == 0
+
+
+def _cut_off(partial: str) -> openai.LengthFinishReasonError:
+    completion = ChatCompletion(
+        id="cmpl-1",
+        created=0,
+        model="m",
+        object="chat.completion",
+        choices=[
+            Choice(
+                index=0,
+                finish_reason="length",
+                message=ChatCompletionMessage(role="assistant", content=partial),
+            )
+        ],
+    )
+    return openai.LengthFinishReasonError(completion=completion)
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_retried(settings: Settings) -> None:
+    model = ScriptedChatModel.of(_cut_off('{"label": "ang'), '{"label": "anger", "confidence": 1}')
+    assert LLMClient(settings, model).structured("?", Verdict).label == "anger"
+
+
+def test_answers_cut_off_twice_raise_the_invalid_output_error(settings: Settings) -> None:
+    model = ScriptedChatModel.of(_cut_off('{"la'), _cut_off('{"label": "a'))
+    with pytest.raises(LLMInvalidOutputError, match="cut off at the token limit") as caught:
+        LLMClient(settings, model).structured("?", Verdict)
+    assert caught.value.raw_outputs == ['{"la', '{"label": "a']
