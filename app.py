@@ -107,17 +107,18 @@ def build(settings: Settings | None = None, client: LLMClient | None = None) -> 
 def main() -> None:
     settings = Settings()
     page = build(settings)
-    url = f"http://{settings.app_host}:{settings.app_port}"
-    print(f"Ressenti is running at {url}  (Ctrl+C to stop)", flush=True)
     page.queue().launch(
         server_name=settings.app_host,
         server_port=settings.app_port,
+        prevent_thread_lock=True,
         show_error=False,
         quiet=True,
         ssr_mode=False,
         theme=gr.themes.Soft(),
     )
-
+    # Printed once the page answers, so the URL is never shown before it works.
+    print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
+    page.block_thread()
 
 if __name__ == "__main__":
     main()
