@@ -120,5 +120,6 @@ def main() -> None:
     print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
     page.block_thread()
 
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""The support turn: from an inbound customer message to an approved reply or a human handoff."""

@@ -1,0 +1,128 @@
+"""Typed values that cross the support graph: readings, assessments, approvals, handoffs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from prompts import Lang
+
+Priority = Literal["normal", "high", "urgent"]
+Outcome = Literal["awaiting_approval", "sent", "rejected", "taken_over", "handed_off"]
+
+
+class InboundMessage(BaseModel):
+    """A customer's message as the channel delivers it (its text is untrusted)."""
+
+    conversation_id: str
+    text: str = Field(min_length=1, max_length=8000)
+    channel: Literal["email", "chat", "phone", "social", "form"] = "email"
+    lang: Lang | None = None
+    message_id: str | None = None
+    received_at: datetime | None = None
+
+
+class HistoryLine(BaseModel):
+    """One earlier message of the conversation."""
+
+    author: Literal["customer", "agent", "system"]
+    text: str
+    at: datetime | None = None
+
+
+class EmotionView(BaseModel):
+    """What the graph needs from an emotion reading (the emotion layer's reading provides it)."""
+
+    label: str
+    valence: float = Field(ge=-1, le=1)
+    intensity: float = Field(ge=0, le=1)
+    effort: float = Field(ge=0, le=1)
+    urgency: float = Field(ge=0, le=1)
+    flags: dict[str, bool] = Field(default_factory=dict)
+    source: str = "fast"
+
+
+class Passage(BaseModel):
+    """A knowledge-base passage the draft may cite as `[citation_id]`."""
+
+    citation_id: str
+    title: str
+    text: str
+    score: float
+
+
+class Assessment(BaseModel):
+    """The model's structured reading of what the customer asks (decisions are code)."""
+
+    summary: str = Field(max_length=400, description="One sentence: what the customer wants.")
+    intents: list[str] = Field(max_length=5, description="Distinct requests, a few words each.")
+    complexity: Literal["low", "medium", "high"]
+    sensitive_topics: list[
+        Literal["legal", "gdpr", "bereavement", "health", "hardship", "fraud", "none"]
+    ] = Field(max_length=4)
+    policy_exception_requested: bool = Field(
+        description="True if the customer asks for something outside the usual rules."
+    )
+
+
+class RuleHit(BaseModel):
+    """One escalation rule that fired, with the values it saw."""
+
+    rule: str
+    description: str
+    seen: dict[str, float | bool | str | list[str] | None]
+
+
+class RoutingDecision(BaseModel):
+    """Where the turn goes, and why (every fired rule is kept)."""
+
+    escalate: bool
+    priority: Priority
+    hits: list[RuleHit]
+
+
+class CheckFinding(BaseModel):
+    """One problem the check found in a draft."""
+
+    kind: Literal["ungrounded", "unknown_citation", "gesture_over_limit", "foreign_data", "no_citation"]
+    detail: str
+    blocking: bool
+
+
+class ApprovalRequest(BaseModel):
+    """What a human sees before deciding (the payload of the interrupt)."""
+
+    conversation_id: str
+    customer_id: str
+    draft: str
+    citations: list[str]
+    findings: list[CheckFinding]
+    reading: EmotionView
+    priority: Priority
+    redrafts: int
+
+
+class ApprovalDecision(BaseModel):
+    """A human's answer to an approval request."""
+
+    action: Literal["accept", "edit", "respond", "reject", "take_over"]
+    text: str | None = Field(default=None, description="The edited reply (for `edit`).")
+    instruction: str | None = Field(default=None, description="What to change (for `respond`).")
+    reviewer: str = "agent"
+
+
+class HandoffPackage(BaseModel):
+    """Everything the person taking over needs, ready on arrival."""
+
+    conversation_id: str
+    customer_id: str
+    lang: Lang
+    priority: Priority
+    reasons: list[RuleHit]
+    summary: str
+    emotion_trajectory: list[EmotionView]
+    tried: list[str]
+    suggested_opening: str
+    last_message: str
