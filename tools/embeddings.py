@@ -1,4 +1,4 @@
-"""Sentence embeddings behind one small interface, shared by the knowledge base and the emotion layer.
+"""Sentence embeddings behind one small interface, shared by the knowledge base and emotion layer.
 
 `get_embedder(name)` returns an `Embedder`: `name`, `dim` and `embed(texts, kind)`, which gives
 float32 rows of unit length. Backends:

@@ -10,7 +10,6 @@ off-topic probes measure the confidence threshold: how many are wrongly judged a
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -48,7 +48,9 @@ def _pieces(section: Section, max_chars: int) -> list[str]:
     return pieces
 
 
-def content_id(embedder_name: str, citation: str, embedded: str, metadata: dict[str, str | int]) -> str:
+def content_id(
+    embedder_name: str, citation: str, embedded: str, metadata: dict[str, str | int]
+) -> str:
     payload = json.dumps(
         [embedder_name, citation, embedded, sorted(metadata.items())], ensure_ascii=False
     )

@@ -6,6 +6,7 @@ import json
 import statistics
 from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import chromadb
 import typer
@@ -19,7 +20,9 @@ from tools.kb.ingest import EmptySourceError, IngestReport, ingest_folder
 from tools.kb.search import KnowledgeBase
 from tools.kb.store import StoreError, chroma_settings, open_collection
 
-kb_app = typer.Typer(help="The knowledge base (Chroma): ingest, search, evaluate.", no_args_is_help=True)
+kb_app = typer.Typer(
+    help="The knowledge base (Chroma): ingest, search, evaluate.", no_args_is_help=True
+)
 
 _err = Console(stderr=True)
 
@@ -46,12 +49,12 @@ def _print_report(report: IngestReport) -> None:
 
 @kb_app.command()
 def ingest(
-    path: Path = typer.Argument(
-        KNOWLEDGE_DIR, help="Folder (or file) of documents; default: the packaged demo knowledge."
-    ),
+    path: Annotated[
+        Path, typer.Argument(help="Folder (or file) of documents; default: the demo knowledge.")
+    ] = KNOWLEDGE_DIR,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Index Markdown, HTML, PDF and text files so the index mirrors PATH (unchanged chunks are kept)."""
+    """Index Markdown, HTML, PDF and text files so that the index mirrors PATH."""
     settings = Settings()
     try:
         kb = KnowledgeBase.open(settings)
@@ -92,7 +95,9 @@ def search(
         verdict = "good match" if result.confident else "NO GOOD PASSAGE"
         typer.echo(f"{verdict} (best {result.top_score:.3f}, threshold {result.min_score:.2f})")
         for passage in result.passages:
-            typer.echo(f"\n[{passage.citation}] {passage.score:.3f}  {passage.title} › {passage.section}")
+            typer.echo(
+                f"\n[{passage.citation}] {passage.score:.3f}  {passage.title} › {passage.section}"
+            )
             typer.echo(passage.text)
     if not result.confident:
         raise typer.Exit(2)
@@ -100,7 +105,7 @@ def search(
 
 @kb_app.command("eval")
 def evaluate_command(
-    path: Path = typer.Option(KNOWLEDGE_DIR, help="Documents to index for the eval."),
+    path: Annotated[Path, typer.Option(help="Documents to index for the eval.")] = KNOWLEDGE_DIR,
     embedder: str | None = typer.Option(None, help="Embedder to measure (default: settings)."),
     k: int = typer.Option(5, "-k", help="Cut-off of recall@k."),
     min_score: float | None = typer.Option(None, help="Confidence threshold (default: settings)."),
@@ -153,11 +158,14 @@ def evaluate_command(
     for column in ("slice", "n", f"recall@{k}", "MRR"):
         table.add_column(column)
     for name, items in scores.slices().items():
-        table.add_row(name, str(len(items)), f"{scores.recall(items):.3f}", f"{scores.mrr(items):.3f}")
+        table.add_row(
+            name, str(len(items)), f"{scores.recall(items):.3f}", f"{scores.mrr(items):.3f}"
+        )
     Console().print(table)
     typer.echo(
-        f"threshold {threshold:.2f}: confident on {scores.confident_answerable():.0%} of answerable "
-        f"questions, on {scores.confident_off_topic():.0%} of {len(off_tops)} off-topic probes; "
+        f"threshold {threshold:.2f}: confident on {scores.confident_answerable():.0%} of "
+        f"answerable questions, on {scores.confident_off_topic():.0%} of {len(off_tops)} "
+        "off-topic probes; "
         f"best score median {summary['top_score_answerable_median']:.3f} "
         f"(min {summary['top_score_answerable_min']:.3f}), off-topic max "
         f"{summary['top_score_off_topic_max']:.3f}"

@@ -303,7 +303,8 @@ def _load_pdf(path: Path, source: str) -> SourceDocument:
         reader = PdfReader(path)
         info = reader.metadata
         pages = [page.extract_text() or "" for page in reader.pages]
-        lang = reader.trailer["/Root"].get("/Lang")
+        catalog = reader.trailer["/Root"].get_object()
+        lang = catalog.get("/Lang") if isinstance(catalog, dict) else None
     except (PdfReadError, OSError, ValueError, KeyError) as exc:
         raise DocumentError(f"unreadable PDF ({exc})") from exc
     title = _pdf_field(info, "/Title")
@@ -349,7 +350,7 @@ def load_document(path: Path, source: str | None = None) -> SourceDocument:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Files under `root`, sorted; names starting with `.` or `_` (and their folders) are ignored."""
+    """Files under `root`, sorted; names starting with `.` or `_` (and their folders) are skipped."""
     if root.is_file():
         yield root
         return

@@ -56,9 +56,9 @@ def _add(
         vectors = embedder.embed([chunk.embedded_text for chunk in batch], kind="passage")
         collection.upsert(
             ids=[chunk.chunk_id for chunk in batch],
-            embeddings=vectors,  # type: ignore[arg-type]
+            embeddings=vectors,
             documents=[chunk.text for chunk in batch],
-            metadatas=[chunk.metadata for chunk in batch],  # type: ignore[misc]
+            metadatas=[chunk.metadata for chunk in batch],
         )
         if progress is not None and task is not None:
             progress.advance(task, len(batch))

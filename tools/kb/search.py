@@ -86,17 +86,19 @@ class KnowledgeBase:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def search(self, query: str, *, lang: str | None = None, k: int | None = None) -> RetrievalResult:
+    def search(
+        self, query: str, *, lang: str | None = None, k: int | None = None
+    ) -> RetrievalResult:
         """The `k` passages closest to `query`, optionally only in language `lang` (`fr`, `en`)."""
         k = k or self.top_k
         if not query.strip() or self.collection.count() == 0:
             return RetrievalResult(query, (), self.min_score)
         vector = self.embedder.embed([query], kind="query")
         found = self.collection.query(
-            query_embeddings=vector,  # type: ignore[arg-type]
+            query_embeddings=vector,
             n_results=k,
             where={"lang": lang.lower()} if lang else None,
-            include=["documents", "metadatas", "distances"],  # type: ignore[list-item]
+            include=["documents", "metadatas", "distances"],
         )
         documents = (found["documents"] or [[]])[0]
         metadatas = (found["metadatas"] or [[]])[0]

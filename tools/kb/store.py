@@ -69,7 +69,9 @@ def open_client(settings: Settings) -> ClientAPI:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise StoreError(f"chroma_url must look like http://host:port, not {settings.chroma_url!r}")
+            raise StoreError(
+                f"chroma_url must look like http://host:port, not {settings.chroma_url!r}"
+            )
         https = url.scheme == "https"
         port = url.port or (443 if https else 8000)
         try:
@@ -77,7 +79,9 @@ def open_client(settings: Settings) -> ClientAPI:
                 host=url.hostname, port=port, ssl=https, settings=chroma_settings()
             )
         except Exception as exc:  # chromadb raises plain exceptions on connection failures
-            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+            ) from exc
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings())

@@ -1,4 +1,4 @@
-"""Reading documents: headings become sections, metadata comes from each format, bad files are reported."""
+"""Reading documents: headings make sections, each format gives metadata, bad files are reported."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from tools.kb.documents import (
 
 
 def test_markdown_sections_follow_headings_and_ignore_fenced_hashes() -> None:
-    text = "# Title\n\nintro\n\n## A\n\none\n\ntwo\n\n```\n# not a heading\n```\n\n### A.1\n\nthree\n"
+    text = (
+        "# Title\n\nintro\n\n## A\n\none\n\ntwo\n\n```\n# not a heading\n```\n\n### A.1\n\nthree\n"
+    )
     title, sections = sections_from_markdown(text)
     assert title == "Title"
     assert [s.trail for s in sections] == [("Title",), ("Title", "A"), ("Title", "A", "A.1")]
@@ -58,7 +60,11 @@ def test_html_headings_lists_and_meta(tmp_path: Path) -> None:
         "utf-8",
     )
     document = load_document(path)
-    assert (document.meta.doc_id, document.meta.lang, document.meta.title) == ("rgpd", "fr", "Données")
+    assert (document.meta.doc_id, document.meta.lang, document.meta.title) == (
+        "rgpd",
+        "fr",
+        "Données",
+    )
     assert (document.meta.version, document.meta.updated) == ("3", "2026-03-01")
     assert [(s.heading, s.paragraphs) for s in document.sections] == [
         ("Données", ("Bonjour & bienvenue.",)),
@@ -151,7 +157,10 @@ def test_load_document_rejects_an_unsafe_id(tmp_path: Path) -> None:
 
 def test_slugify_is_ascii() -> None:
     assert slugify("Barème par situation") == "bareme-par-situation"
-    assert slugify("Ce qu'un conseiller ne peut pas offrir") == "ce-qu-un-conseiller-ne-peut-pas-offrir"
+    assert (
+        slugify("Ce qu'un conseiller ne peut pas offrir")
+        == "ce-qu-un-conseiller-ne-peut-pas-offrir"
+    )
 
 
 def test_packaged_knowledge_reads_cleanly_in_both_languages() -> None:
@@ -161,4 +170,6 @@ def test_packaged_knowledge_reads_cleanly_in_both_languages() -> None:
     assert {d.meta.lang for d in loaded.documents} == {"fr", "en"}
     assert {Path(d.meta.source).suffix for d in loaded.documents} >= {".md", ".html", ".txt"}
     for document in loaded.documents:
-        assert document.meta.version and document.meta.updated and document.meta.topic
+        assert document.meta.version
+        assert document.meta.updated
+        assert document.meta.topic

@@ -27,9 +27,10 @@ def test_shipped_embedders_return_unit_float32_rows(name: str, dim: int) -> None
 
 def test_e5_uses_different_prefixes_for_queries_and_passages() -> None:
     embedder = get_embedder("e5-small-q4")
-    query, passage = embedder.embed(["frais de résiliation"], "query")[0], embedder.embed(
-        ["frais de résiliation"], "passage"
-    )[0]
+    query, passage = (
+        embedder.embed(["frais de résiliation"], "query")[0],
+        embedder.embed(["frais de résiliation"], "passage")[0],
+    )
     assert not np.allclose(query, passage)
 
 

@@ -1,4 +1,4 @@
-"""Ingest into an embedded Chroma store: idempotence, removal, the confidence threshold, the tool."""
+"""Ingest into an embedded Chroma store: idempotence, removal, confidence threshold, the tool."""
 
 from __future__ import annotations
 
@@ -86,7 +86,9 @@ def test_search_scores_citations_and_language_filter(docs_dir: Path, kb: Knowled
         "Vouchers",
     )
     assert all(0.0 <= p.score <= 1.0 for p in result.passages)
-    assert [p.score for p in result.passages] == sorted((p.score for p in result.passages), reverse=True)
+    assert [p.score for p in result.passages] == sorted(
+        (p.score for p in result.passages), reverse=True
+    )
     french = kb.search("voucher of ten euros for a late parcel", lang="fr")
     assert {p.lang for p in french.passages} == {"fr"}
 
