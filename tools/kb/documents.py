@@ -350,7 +350,7 @@ def load_document(path: Path, source: str | None = None) -> SourceDocument:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Files under `root`, sorted; names starting with `.` or `_` (and their folders) are skipped."""
+    """Files under `root`, sorted, except names (or folders) starting with `.` or `_`."""
     if root.is_file():
         yield root
         return
