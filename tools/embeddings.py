@@ -61,7 +61,7 @@ class UseM3Embedder:
     name = "usem3"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._model: Any = None
 

@@ -1,11 +1,12 @@
 """Retrieval eval: labelled questions (data) → knowledge-base search (task) → recall@k and MRR.
 
 `questions.jsonl` holds one question a line: `id`, `lang`, `question`, `expected` (document ids
-any of which answers it; empty for off-topic probes that nothing should answer) and
-`cross_lingual` (the question's language differs from every expected document's). A question
-is a hit at k when a passage of an expected document is among the first k passages; its
-reciprocal rank is 1/rank of the first such passage (0 when none is in the results). The
-off-topic probes measure the confidence threshold: how many are wrongly judged answerable.
+any of which answers it; empty for probes that nothing should answer), `cross_lingual` (the
+question's language differs from every expected document's) and, for probes, `probe`
+(`off-topic`, or `near-domain`: plausible for the company but not covered). A question is a
+hit at k when a passage of an expected document is among the first k passages; its reciprocal
+rank is 1/rank of the first such passage (0 when none is in the results). The probes measure
+the confidence threshold: how many are wrongly judged answerable.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +30,8 @@ class LabelledQuestion(BaseModel):
     question: str
     expected: list[str] = Field(default_factory=list)
     cross_lingual: bool = False
+    probe: Literal["off-topic", "near-domain"] | None = None
+    """For unanswerable probes: far from the domain, or close to it but not covered."""
 
 
 def load_questions(path: Path = QUESTIONS_PATH) -> list[LabelledQuestion]:
@@ -88,9 +92,10 @@ class RetrievalScores:
         """Share of answerable questions whose search is judged confident."""
         return _ratio([1.0 if o.confident else 0.0 for o in self.answerable])
 
-    def confident_off_topic(self) -> float:
-        """Share of off-topic probes wrongly judged confident (lower is better)."""
-        return _ratio([1.0 if o.confident else 0.0 for o in self.off_topic])
+    def confident_off_topic(self, probe: str | None = None) -> float:
+        """Share of probes (all, or one `probe` kind) wrongly judged confident (lower is better)."""
+        chosen = [o for o in self.off_topic if probe is None or o.question.probe == probe]
+        return _ratio([1.0 if o.confident else 0.0 for o in chosen])
 
     def misses(self) -> list[QuestionOutcome]:
         return [o for o in self.answerable if (r := o.rank()) is None or r > self.k]

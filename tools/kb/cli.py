@@ -142,7 +142,8 @@ def evaluate_command(
         },
         "threshold": threshold,
         "confident_answerable": scores.confident_answerable(),
-        "confident_off_topic": scores.confident_off_topic(),
+        "confident_off_topic": scores.confident_off_topic("off-topic"),
+        "confident_near_domain": scores.confident_off_topic("near-domain"),
         "top_score_answerable_median": statistics.median(answer_tops) if answer_tops else 0.0,
         "top_score_answerable_min": min(answer_tops, default=0.0),
         "top_score_off_topic_max": max(off_tops, default=0.0),
@@ -164,8 +165,8 @@ def evaluate_command(
     Console().print(table)
     typer.echo(
         f"threshold {threshold:.2f}: confident on {scores.confident_answerable():.0%} of "
-        f"answerable questions, on {scores.confident_off_topic():.0%} of {len(off_tops)} "
-        "off-topic probes; "
+        f"answerable questions, {summary['confident_off_topic']:.0%} of off-topic probes, "
+        f"{summary['confident_near_domain']:.0%} of near-domain unanswerable ones; "
         f"best score median {summary['top_score_answerable_median']:.3f} "
         f"(min {summary['top_score_answerable_min']:.3f}), off-topic max "
         f"{summary['top_score_off_topic_max']:.3f}"

@@ -123,7 +123,8 @@ def test_recall_at_5_on_the_labelled_questions(demo_kb: KnowledgeBase) -> None:
     scores = evaluate(demo_kb, questions, k=5)
     assert scores.recall() >= 0.9, [o.question.id for o in scores.misses()]
     assert scores.mrr() >= 0.7
-    assert scores.confident_off_topic() <= 0.25
+    assert scores.confident_off_topic("off-topic") == 0.0
+    assert scores.confident_answerable() >= 0.85
 
 
 def test_chroma_server_mode_ingests_syncs_and_searches(
