@@ -31,10 +31,22 @@ class StoreError(RuntimeError):
 
 @register_embedding_function
 class ChromaEmbeddingAdapter(EmbeddingFunction[Documents]):
-    """Chroma's embedding-function interface over a Ressenti `Embedder`."""
+    """Chroma's embedding-function interface over a Ressenti `Embedder`.
 
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
+    Chroma stores `get_config()` with the collection and rebuilds the function from it; the
+    rebuilt adapter resolves its embedder by name on first use only, so reading a collection
+    never loads (or fails on) a model it does not need.
+    """
+
+    def __init__(self, embedder: Embedder | None = None, *, embedder_name: str = "") -> None:
+        self._embedder = embedder
+        self._embedder_name = embedder.name if embedder is not None else embedder_name
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self._embedder_name)
+        return self._embedder
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embedder.embed(list(input), kind="passage"))
@@ -53,11 +65,11 @@ class ChromaEmbeddingAdapter(EmbeddingFunction[Documents]):
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
-        return {"embedder": self.embedder.name}
+        return {"embedder": self._embedder_name}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingAdapter:
-        return ChromaEmbeddingAdapter(get_embedder(str(config["embedder"])))
+        return ChromaEmbeddingAdapter(embedder_name=str(config["embedder"]))
 
 
 def chroma_settings() -> ChromaSettings:

