@@ -79,10 +79,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_kb(tmp_path_factory: pytest.TempPathFactory, usem3: Embedder) -> KnowledgeBase:
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return _settings(tmp_path_factory.mktemp("kb-embedded"))
+
+
+@pytest.fixture(scope="module")
+def demo_kb(demo_settings: Settings, usem3: Embedder) -> KnowledgeBase:
     """The packaged demo knowledge in an embedded store, with the default embedder."""
-    settings = _settings(tmp_path_factory.mktemp("kb-embedded"))
-    kb = KnowledgeBase.open(settings, embedder=usem3)
+    kb = KnowledgeBase.open(demo_settings, embedder=usem3)
     report = kb.ingest(KNOWLEDGE_DIR)
     assert report.skipped == []
     assert report.added == report.chunks > 50
@@ -90,7 +94,7 @@ def demo_kb(tmp_path_factory: pytest.TempPathFactory, usem3: Embedder) -> Knowle
 
 
 def test_embedded_store_answers_with_citations_and_persists(
-    demo_kb: KnowledgeBase, usem3: Embedder, tmp_path: Path
+    demo_kb: KnowledgeBase, demo_settings: Settings, usem3: Embedder
 ) -> None:
     result = demo_kb.search("What is the largest voucher an agent can give for a lost parcel?")
     assert result.confident
@@ -107,8 +111,8 @@ def test_embedded_store_answers_with_citations_and_persists(
     assert {p.lang for p in english_only.passages} == {"en"}
 
     # A new handle on the same folder sees the same index and has nothing to re-embed.
-    data_dir = Path(str(demo_kb.collection._client.get_settings().persist_directory)).parent
-    reopened = KnowledgeBase.open(_settings(data_dir), embedder=usem3)
+    assert (demo_settings.data_dir / "chroma").is_dir()
+    reopened = KnowledgeBase.open(demo_settings, embedder=usem3)
     assert reopened.count() == demo_kb.count()
     again = reopened.ingest(KNOWLEDGE_DIR)
     assert (again.added, again.removed) == (0, 0)

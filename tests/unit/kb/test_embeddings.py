@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -39,3 +42,39 @@ def test_unknown_and_unavailable_embedders_fail_clearly() -> None:
         get_embedder("word2vec")
     with pytest.raises(EmbedderError, match="give a model"):
         get_embedder("sentence-transformers:")
+
+
+class _FakeSentenceTransformer:
+    """Stands in for the optional package: records the model it was given, returns raw rows."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 3
+
+    def encode(self, texts: list[str], normalize_embeddings: bool) -> np.ndarray:
+        assert normalize_embeddings
+        return np.array([[3.0, 4.0, 0.0]] * len(texts), dtype=np.float64)
+
+
+def test_sentence_transformers_backend_is_configured_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = types.ModuleType("sentence_transformers")
+    fake.SentenceTransformer = _FakeSentenceTransformer  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sentence_transformers", fake)
+    embedder = get_embedder("sentence-transformers:/models/paraphrase-multilingual")
+    assert embedder.name == "sentence-transformers:/models/paraphrase-multilingual"
+    assert embedder.dim == 3
+    vectors = embedder.embed(["a", "b"], kind="query")
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, [[0.6, 0.8, 0.0]] * 2, atol=1e-6)
+
+
+def test_sentence_transformers_backend_says_when_the_package_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(EmbedderError, match="not installed"):
+        get_embedder("sentence-transformers:any-model")
