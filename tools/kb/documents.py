@@ -107,6 +107,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     raise DocumentError("front matter has no closing `---` line")
 
 
+def read_front_matter(path: Path) -> dict[str, Any]:
+    """The YAML front matter of a Markdown or text document (e.g. the gesture limits that the
+    policy check reads from `gestes-commerciaux.md`)."""
+    fields, _ = split_front_matter(_read_text(path))
+    return fields
+
+
 def _text_field(value: Any) -> str:
     if value is None:
         return ""

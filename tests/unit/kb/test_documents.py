@@ -13,6 +13,7 @@ from tools.kb.documents import (
     DocumentError,
     load_document,
     load_folder,
+    read_front_matter,
     sections_from_markdown,
     slugify,
 )
@@ -173,3 +174,17 @@ def test_packaged_knowledge_reads_cleanly_in_both_languages() -> None:
         assert document.meta.version
         assert document.meta.updated
         assert document.meta.topic
+
+
+def test_gesture_limits_in_front_matter_match_the_published_table() -> None:
+    path = KNOWLEDGE_DIR / "gestes-commerciaux.md"
+    limits = read_front_matter(path)["gesture_limits"]
+    body = path.read_text("utf-8")
+    assert limits["currency"] == "EUR"
+    for case in ("delivery_delay", "lost_parcel", "billing_error", "faulty_product"):
+        assert f"bon d'achat de {limits[case]['max_voucher']} €" in body
+    assert f"{limits['service_outage_per_day']['max_credit']} € par jour" in body
+    assert f"plafonné à {limits['service_outage_per_day']['max_credit_per_month']} €" in body
+    assert f"jusqu'à {limits['agent_cumulative_per_customer_12_months']} €" in body
+    assert f"au-delà de {limits['manager_above']} €" in body
+    assert f"{limits['retention']['max_discount_percent']} % au plus" in body
