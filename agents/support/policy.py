@@ -85,8 +85,10 @@ class EscalationPolicy(BaseModel):
     def load(cls, path: Path | None = None) -> EscalationPolicy:
         """The policy at `path`, or the default shipped next to this module."""
         if path is None:
-            text = resources.files("agents.support").joinpath("escalation_policy.yaml").read_text(
-                "utf-8"
+            text = (
+                resources.files("agents.support")
+                .joinpath("escalation_policy.yaml")
+                .read_text("utf-8")
             )
         else:
             text = path.read_text("utf-8")

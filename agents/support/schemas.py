@@ -86,7 +86,9 @@ class RoutingDecision(BaseModel):
 class CheckFinding(BaseModel):
     """One problem the check found in a draft."""
 
-    kind: Literal["ungrounded", "unknown_citation", "gesture_over_limit", "foreign_data", "no_citation"]
+    kind: Literal[
+        "ungrounded", "unknown_citation", "gesture_over_limit", "foreign_data", "no_citation"
+    ]
     detail: str
     blocking: bool
 
