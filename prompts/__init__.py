@@ -79,9 +79,23 @@ def load(name: str) -> PromptTemplate:
     return template
 
 
+def _raw(name: str) -> str:
+    return resources.files("prompts").joinpath("templates", f"{name}.yaml").read_text("utf-8")
+
+
+@cache
+def snippets(name: str) -> dict[Lang, dict[str, str]]:
+    """A snippet file (`kind: snippets`): short texts per language and key, such as tones."""
+    data = yaml.safe_load(_raw(name))
+    if data.get("kind") != "snippets" or any(lang not in data for lang in LANGS):
+        raise PromptError(f"'{name}' is not a bilingual snippet file")
+    return {lang: dict(data[lang]) for lang in LANGS}
+
+
 def available() -> list[str]:
-    """Names of every template shipped in `prompts/templates`."""
+    """Names of every chat-prompt template shipped in `prompts/templates`."""
     folder = resources.files("prompts").joinpath("templates")
-    return sorted(
+    names = sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
+    return [name for name in names if "kind: snippets" not in _raw(name)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from prompts import Lang
 
@@ -113,6 +113,14 @@ class ApprovalDecision(BaseModel):
     text: str | None = Field(default=None, description="The edited reply (for `edit`).")
     instruction: str | None = Field(default=None, description="What to change (for `respond`).")
     reviewer: str = "agent"
+
+    @model_validator(mode="after")
+    def _needs_its_text(self) -> ApprovalDecision:
+        if self.action == "edit" and not (self.text and self.text.strip()):
+            raise ValueError("an edit needs the edited reply text")
+        if self.action == "respond" and not (self.instruction and self.instruction.strip()):
+            raise ValueError("a redraft request needs an instruction")
+        return self
 
 
 class HandoffPackage(BaseModel):

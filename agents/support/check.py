@@ -1,0 +1,108 @@
+"""Checks a draft before any human sees it. Code, not model: every rule is explicit.
+
+- citations must name retrieved passages (an unknown one is blocking);
+- figures (amounts, percentages, durations, dates) must appear in a cited passage or in
+  the customer's own CRM facts, otherwise they are flagged as ungrounded;
+- a commercial gesture may not exceed the policy's limit (blocking);
+- no email, phone number or reference that is not the customer's own (blocking: it could
+  be another customer's data);
+- the AI-assistance disclosure is appended when the policy asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agents.support.schemas import CheckFinding, Passage
+
+CITATION = re.compile(r"\[([a-z0-9][\w-]*#[\w-]+)\]")
+FIGURE = re.compile(
+    r"(?<![\w#-])(\d+(?:[.,]\d+)?)\s*(€|euros?|EUR|%|jours?|days?|mois|months?)", re.I
+)
+AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:€|euros?|EUR)", re.I)
+GESTURE_WORDS = re.compile(
+    r"geste|avoir|bon d'achat|remise|dédommag|compens|voucher|credit|discount|goodwill|refund"
+    r"|rembours",
+    re.I,
+)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}|\+\d{1,3}[\s\d-]{8,14}\d")
+REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{3,}[A-Z0-9-]*\b")
+
+
+def citations_in(text: str) -> list[str]:
+    return list(dict.fromkeys(CITATION.findall(text)))
+
+
+def _number(raw: str) -> float:
+    return float(raw.replace(",", "."))
+
+
+def check_draft(
+    draft: str,
+    passages: Sequence[Passage],
+    facts: str,
+    known_identifiers: Sequence[str],
+    max_gesture_eur: float,
+) -> list[CheckFinding]:
+    findings: list[CheckFinding] = []
+    known_citations = {p.citation_id for p in passages}
+    cited = citations_in(draft)
+    for citation in cited:
+        if citation not in known_citations:
+            findings.append(
+                CheckFinding(
+                    kind="unknown_citation",
+                    detail=f"[{citation}] is not one of the retrieved passages",
+                    blocking=True,
+                )
+            )
+    if passages and not cited:
+        findings.append(
+            CheckFinding(kind="no_citation", detail="the draft cites no passage", blocking=False)
+        )
+    sources = (
+        " ".join(p.text for p in passages if p.citation_id in cited or not cited) + " " + facts
+    )
+    source_figures = {(_number(n), u.lower()[:2]) for n, u in FIGURE.findall(sources)}
+    for number, unit in FIGURE.findall(draft):
+        if (_number(number), unit.lower()[:2]) not in source_figures:
+            findings.append(
+                CheckFinding(
+                    kind="ungrounded",
+                    detail=f"'{number} {unit}' appears in no cited passage nor CRM fact",
+                    blocking=False,
+                )
+            )
+    for sentence in re.split(r"(?<=[.!?])\s+", draft):
+        if GESTURE_WORDS.search(sentence):
+            for amount in AMOUNT.findall(sentence):
+                if _number(amount) > max_gesture_eur:
+                    findings.append(
+                        CheckFinding(
+                            kind="gesture_over_limit",
+                            detail=f"a gesture of {amount} € exceeds the "
+                            f"{max_gesture_eur:g} € limit",
+                            blocking=True,
+                        )
+                    )
+    own = {identifier.lower() for identifier in known_identifiers}
+    for pattern in (EMAIL, PHONE, REFERENCE):
+        for found in pattern.findall(draft):
+            if found.lower() not in own and re.sub(r"[\s.-]", "", found) not in own:
+                findings.append(
+                    CheckFinding(
+                        kind="foreign_data",
+                        detail=f"'{found}' is not one of this customer's own details",
+                        blocking=True,
+                    )
+                )
+    return findings
+
+
+def with_disclosure(draft: str, disclosure: str | None) -> str:
+    """The draft with the AI-assistance disclosure appended once (when configured)."""
+    if not disclosure or disclosure in draft:
+        return draft
+    return f"{draft.rstrip()}\n\n{disclosure}"

@@ -1,0 +1,411 @@
+"""The support turn as a LangGraph graph: one thread per conversation.
+
+    load_context → read_emotion → retrieve → assess → route
+    route: escalate → handoff → END, otherwise → draft → check
+    check: blocking finding → draft again (bounded), or → handoff; else → approve
+    approve: accept / edit / reject → commit → END; respond → draft (bounded); take over → handoff
+
+Retrieval runs before routing because "no good passage" is itself an escalation rule.
+Every model judgement is a typed value; routing is `EscalationPolicy.decide` over them.
+The only side effects are in `commit` and `handoff`, after the decision that allows them;
+`approve` raises `interrupt()` and a resumed node re-runs from its start, so nothing
+before the interrupt has effects.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+import prompts
+from agents.config import Settings
+from agents.llm.client import LLMClient, LLMError
+from agents.support.check import check_draft, citations_in, with_disclosure
+from agents.support.policy import EscalationPolicy, SignalValue, turn_signals
+from agents.support.ports import (
+    ApprovalRecord,
+    ContextSource,
+    ConversationContext,
+    EmotionReader,
+    KnowledgeSearch,
+    SupportWriter,
+)
+from agents.support.schemas import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Assessment,
+    CheckFinding,
+    EmotionView,
+    HandoffPackage,
+    InboundMessage,
+    Outcome,
+    Passage,
+    RoutingDecision,
+    RuleHit,
+)
+from prompts import Lang
+
+
+@dataclass
+class SupportDeps:
+    """Everything the nodes use, injected per run (LangGraph runtime context)."""
+
+    settings: Settings
+    llm: LLMClient
+    policy: EscalationPolicy
+    contexts: ContextSource
+    emotions: EmotionReader
+    knowledge: KnowledgeSearch
+    writer: SupportWriter
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+class SupportInput(TypedDict):
+    """What starts a turn: one inbound message."""
+
+    message: InboundMessage
+
+
+class SupportState(SupportInput, total=False):
+    """The turn's state. Every field is reset by `load_context` at the start of a turn."""
+
+    context: ConversationContext
+    """The customer's context, loaded for this conversation's customer only."""
+    lang: Lang
+    """The language of the reply (the message's, else the customer's)."""
+    reading: EmotionView
+    """The emotion reading of the inbound message."""
+    passages: list[Passage]
+    """Knowledge passages the draft may cite."""
+    retrieval_confident: bool
+    best_score: float | None
+    assessment: Assessment | None
+    """The model's assessment; None when the model failed."""
+    signals: dict[str, SignalValue]
+    """The values the escalation rules saw."""
+    decision: RoutingDecision
+    draft: str
+    citations: list[str]
+    findings: list[CheckFinding]
+    redrafts: int
+    """Drafts made after the first one (bounded by the policy's `max_redrafts`)."""
+    instruction: str
+    """What the next draft must change (from the check or from the human)."""
+    tried: list[str]
+    """What was attempted this turn, for the handoff package."""
+    approval: ApprovalRecord | None
+    outcome: Outcome
+    handoff: HandoffPackage | None
+
+
+class SupportOutput(TypedDict, total=False):
+    """What a finished (or interrupted) turn reports."""
+
+    outcome: Outcome
+    decision: RoutingDecision
+    draft: str
+    findings: list[CheckFinding]
+    approval: ApprovalRecord | None
+    handoff: HandoffPackage | None
+
+
+Deps = Runtime[SupportDeps]
+
+
+def _hit(rule: str, description: str, **seen: SignalValue) -> RuleHit:
+    return RuleHit(rule=rule, description=description, seen=seen)
+
+
+# --- nodes -------------------------------------------------------------------------------
+def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    message = state["message"]
+    context = runtime.context.contexts.load(message.conversation_id)
+    return {
+        "context": context,
+        "lang": message.lang or context.lang,
+        "passages": [],
+        "assessment": None,
+        "draft": "",
+        "citations": [],
+        "findings": [],
+        "redrafts": 0,
+        "instruction": "",
+        "tried": [],
+        "approval": None,
+        "handoff": None,
+        "outcome": "awaiting_approval",
+    }
+
+
+def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    context = state["context"]
+    reading = runtime.context.emotions.read(
+        state["message"].text, state["lang"], context.history, context.facts
+    )
+    return {"reading": reading}
+
+
+def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    result = runtime.context.knowledge.search(state["message"].text)
+    passages = [
+        Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score)
+        for p in result.passages
+    ]
+    note = f"knowledge search: {len(passages)} passage(s), best score {result.top_score:.2f}"
+    return {
+        "passages": passages,
+        "retrieval_confident": result.confident,
+        "best_score": result.top_score if passages else None,
+        "tried": [*state["tried"], note],
+    }
+
+
+def _history_text(context: ConversationContext, limit: int = 6) -> str:
+    return "\n".join(f"{line.author}: {line.text}" for line in context.history[-limit:])
+
+
+def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    messages = prompts.load("support_assess").render(
+        state["lang"], history=_history_text(state["context"]), message=state["message"].text
+    )
+    try:
+        assessment = runtime.context.llm.structured(messages, Assessment, max_tokens=200)
+    except LLMError as exc:
+        return {"assessment": None, "tried": [*state["tried"], f"assessment failed: {exc}"]}
+    return {"assessment": assessment}
+
+
+def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    policy = runtime.context.policy
+    context = state["context"]
+    signals = turn_signals(
+        reading=state["reading"],
+        trajectory=context.earlier_readings,
+        window=policy.trend_window,
+        repeated_contacts=context.repeated_contacts,
+        assessment=state["assessment"],
+        retrieval_confident=state["retrieval_confident"],
+        best_score=state["best_score"],
+        llm_failure=state["assessment"] is None,
+    )
+    return {"signals": signals, "decision": policy.decide(signals)}
+
+
+def after_route(state: SupportState) -> Literal["draft", "handoff"]:
+    return "handoff" if state["decision"].escalate else "draft"
+
+
+def _passages_text(passages: list[Passage]) -> str:
+    return "\n".join(
+        f'<passage id="{p.citation_id}" title="{p.title}">{p.text}</passage>' for p in passages
+    )
+
+
+def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    deps = runtime.context
+    lang = state["lang"]
+    context = state["context"]
+    tones = prompts.snippets("tones")[lang]
+    messages = prompts.load("support_draft").render(
+        lang,
+        customer_name=context.customer_name,
+        facts=context.facts,
+        history=_history_text(context),
+        passages=_passages_text(state["passages"]),
+        message=state["message"].text,
+        tone=tones.get(state["reading"].label, tones["default"]),
+        instruction=state["instruction"],
+    )
+    try:
+        text = deps.llm.complete(messages).strip()
+    except LLMError as exc:
+        signals = {**state["signals"], "llm_failure": True}
+        return {
+            "draft": "",
+            "signals": signals,
+            "decision": deps.policy.decide(signals),
+            "tried": [*state["tried"], f"draft failed: {exc}"],
+        }
+    if not text:
+        signals = {**state["signals"], "llm_failure": True}
+        return {
+            "draft": "",
+            "signals": signals,
+            "decision": deps.policy.decide(signals),
+            "tried": [*state["tried"], "draft failed: the model returned an empty answer"],
+        }
+    return {"draft": text, "citations": citations_in(text)}
+
+
+def after_draft(state: SupportState) -> Literal["check", "handoff"]:
+    return "check" if state["draft"] else "handoff"
+
+
+def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "approve", "handoff"]]:
+    deps = runtime.context
+    policy = deps.policy
+    context = state["context"]
+    disclosure = policy.ai_disclosure
+    text = with_disclosure(
+        state["draft"], getattr(disclosure, state["lang"]) if disclosure.enabled else None
+    )
+    findings = check_draft(
+        text, state["passages"], context.facts, context.known_identifiers, policy.max_gesture_eur
+    )
+    blocking = [f for f in findings if f.blocking]
+    update: dict[str, Any] = {"draft": text, "findings": findings}
+    if not blocking:
+        return Command(update=update, goto="approve")
+    problems = "; ".join(f.detail for f in blocking)
+    tried = [*state["tried"], f"draft {state['redrafts'] + 1} failed the check: {problems}"]
+    if state["redrafts"] < policy.max_redrafts:
+        fix = (
+            f"Corrige ces problèmes : {problems}"
+            if state["lang"] == "fr"
+            else f"Fix these problems: {problems}"
+        )
+        update |= {"instruction": fix, "redrafts": state["redrafts"] + 1, "tried": tried}
+        return Command(update=update, goto="draft")
+    hit = _hit("draft_check_failed", "Every draft failed the policy check.", problems=problems)
+    decision = RoutingDecision(escalate=True, priority="high", hits=[*state["decision"].hits, hit])
+    return Command(update=update | {"tried": tried, "decision": decision}, goto="handoff")
+
+
+def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "commit", "handoff"]]:
+    request = ApprovalRequest(
+        conversation_id=state["message"].conversation_id,
+        customer_id=state["context"].customer_id,
+        draft=state["draft"],
+        citations=state["citations"],
+        findings=state["findings"],
+        reading=state["reading"],
+        priority=state["decision"].priority,
+        redrafts=state["redrafts"],
+    )
+    answer = ApprovalDecision.model_validate(interrupt(request.model_dump(mode="json")))
+    final = answer.text if answer.action == "edit" else state["draft"]
+    record = ApprovalRecord(
+        decision=answer,
+        draft=state["draft"],
+        final_text=final if answer.action in ("accept", "edit") else None,
+        diff=_diff(state["draft"], final) if answer.action == "edit" and final else "",
+    )
+    if answer.action in ("accept", "edit", "reject"):
+        return Command(update={"approval": record}, goto="commit")
+    tried = [*state["tried"], f"draft {state['redrafts'] + 1} answered with '{answer.action}'"]
+    if answer.action == "respond" and state["redrafts"] < runtime.context.policy.max_redrafts:
+        return Command(
+            update={
+                "instruction": answer.instruction or "",
+                "redrafts": state["redrafts"] + 1,
+                "tried": tried,
+            },
+            goto="draft",
+        )
+    if answer.action == "respond":
+        hit = _hit("redraft_limit", "The redraft limit was reached.", redrafts=state["redrafts"])
+    else:
+        hit = _hit(
+            "agent_took_over", "The agent took the conversation over.", reviewer=answer.reviewer
+        )
+    decision = RoutingDecision(
+        escalate=True, priority=state["decision"].priority, hits=[*state["decision"].hits, hit]
+    )
+    return Command(
+        update={"approval": record, "tried": tried, "decision": decision}, goto="handoff"
+    )
+
+
+def _diff(before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "draft", "sent", lineterm=""
+    )
+    return "\n".join(lines)
+
+
+def commit(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    writer = runtime.context.writer
+    message = state["message"]
+    customer_id = state["context"].customer_id
+    record = state["approval"]
+    assert record is not None  # only `approve` leads here, with a record
+    writer.log_inbound(message, customer_id, state["reading"])
+    if record.decision.action in ("accept", "edit"):
+        writer.send_reply(message.conversation_id, customer_id, record)
+        return {"outcome": "sent"}
+    writer.record_decision(message.conversation_id, customer_id, record)
+    return {"outcome": "rejected"}
+
+
+def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    deps = runtime.context
+    message = state["message"]
+    context = state["context"]
+    decision = state["decision"]
+    lang = state["lang"]
+    assessment = state.get("assessment")
+    first_name = context.customer_name.split(" ")[0] if context.customer_name else ""
+    placeholder = "[votre prénom]" if lang == "fr" else "[your name]"
+    opening = deps.policy.suggested_openings[lang][decision.priority].format(
+        name=first_name, agent=placeholder
+    )
+    package = HandoffPackage(
+        conversation_id=message.conversation_id,
+        customer_id=context.customer_id,
+        lang=lang,
+        priority=decision.priority,
+        reasons=decision.hits,
+        summary=assessment.summary if assessment else message.text[:300],
+        emotion_trajectory=[*context.earlier_readings, state["reading"]],
+        tried=state["tried"],
+        suggested_opening=opening,
+        last_message=message.text,
+    )
+    deps.writer.log_inbound(message, context.customer_id, state["reading"])
+    record = state.get("approval")
+    if record is not None:
+        deps.writer.record_decision(message.conversation_id, context.customer_id, record)
+    deps.writer.open_handoff(package)
+    took_over = record is not None and record.decision.action == "take_over"
+    return {"handoff": package, "outcome": "taken_over" if took_over else "handed_off"}
+
+
+# --- the graph -----------------------------------------------------------------------------
+def build_support_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> CompiledStateGraph[SupportState, SupportDeps, SupportInput, SupportOutput]:
+    builder = StateGraph(
+        SupportState,
+        context_schema=SupportDeps,
+        input_schema=SupportInput,
+        output_schema=SupportOutput,
+    )
+    builder.add_node(load_context)
+    builder.add_node(read_emotion)
+    builder.add_node(retrieve)
+    builder.add_node(assess)
+    builder.add_node(route)
+    builder.add_node(draft)
+    builder.add_node(check, destinations=("draft", "approve", "handoff"))
+    builder.add_node(approve, destinations=("draft", "commit", "handoff"))
+    builder.add_node(commit)
+    builder.add_node(handoff)
+    builder.add_edge(START, "load_context")
+    builder.add_edge("load_context", "read_emotion")
+    builder.add_edge("read_emotion", "retrieve")
+    builder.add_edge("retrieve", "assess")
+    builder.add_edge("assess", "route")
+    builder.add_conditional_edges("route", after_route)
+    builder.add_conditional_edges("draft", after_draft)
+    builder.add_edge("commit", END)
+    builder.add_edge("handoff", END)
+    return builder.compile(checkpointer=checkpointer, name="ressenti-support")

@@ -1,0 +1,94 @@
+"""What the support graph needs from the rest of Ressenti, as narrow interfaces.
+
+The CRM store, the knowledge base and the emotion layer satisfy these through the adapters
+in `agents/support/wiring.py`; unit tests use small in-memory versions. Reading and writing
+are separate: only the commit and handoff nodes touch a `SupportWriter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from agents.support.schemas import (
+    ApprovalDecision,
+    EmotionView,
+    HandoffPackage,
+    HistoryLine,
+    InboundMessage,
+)
+from prompts import Lang
+from tools.kb.search import RetrievalResult
+
+
+class UnknownConversationError(LookupError):
+    """The conversation id names no conversation in the store."""
+
+
+class ConversationContext(BaseModel):
+    """Everything the turn may know, loaded for the conversation's own customer only."""
+
+    customer_id: str
+    customer_name: str
+    lang: Lang
+    facts: str = Field(description="Profile, orders, invoices and open tickets, as plain text.")
+    known_identifiers: list[str] = Field(
+        default_factory=list,
+        description="The customer's own emails, phone numbers and order/invoice/ticket ids.",
+    )
+    history: list[HistoryLine] = Field(default_factory=list)
+    earlier_readings: list[EmotionView] = Field(default_factory=list)
+    repeated_contacts: int = 0
+
+
+class ContextSource(Protocol):
+    def load(self, conversation_id: str) -> ConversationContext:
+        """The conversation's customer context; raises `UnknownConversationError`."""
+        ...
+
+
+class EmotionReader(Protocol):
+    def read(
+        self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
+    ) -> EmotionView:
+        """A reading of one message in its context (never raises for model failures)."""
+        ...
+
+
+class KnowledgeSearch(Protocol):
+    def search(
+        self, query: str, *, lang: str | None = None, k: int | None = None
+    ) -> RetrievalResult: ...
+
+
+class ApprovalRecord(BaseModel):
+    """What a human decided about a draft, with the diff of their edit."""
+
+    decision: ApprovalDecision
+    draft: str
+    final_text: str | None
+    diff: str
+
+
+class SupportWriter(Protocol):
+    """The side effects of a turn. Held by the commit and handoff nodes only."""
+
+    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+        """Log the customer's message and its reading; the stored message id."""
+        ...
+
+    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
+        """Log the approved reply, put it in the outbox, record the approval; the outbox id."""
+        ...
+
+    def record_decision(
+        self, conversation_id: str, customer_id: str, record: ApprovalRecord
+    ) -> None:
+        """Record an approval decision that sends nothing (reject, take over)."""
+        ...
+
+    def open_handoff(self, package: HandoffPackage) -> str:
+        """Open the handoff ticket in the human queue; the ticket id."""
+        ...

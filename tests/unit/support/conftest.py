@@ -1,0 +1,178 @@
+"""In-memory ports for the support graph's unit tests (the real ones are tested elsewhere)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agents.config import Settings
+from agents.llm.client import LLMClient
+from agents.support.graph import SupportDeps, build_support_graph
+from agents.support.policy import EscalationPolicy
+from agents.support.ports import (
+    ApprovalRecord,
+    ConversationContext,
+    UnknownConversationError,
+)
+from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
+from prompts import Lang
+from tests.fakes import ScriptedChatModel
+from tools.kb.search import Passage as KBPassage
+from tools.kb.search import RetrievalResult
+
+CALM = EmotionView(label="neutral", valence=0.0, intensity=0.2, effort=0.2, urgency=0.2)
+ANGRY = EmotionView(label="anger", valence=-0.8, intensity=0.9, effort=0.6, urgency=0.7)
+
+ASSESS_SIMPLE = json.dumps(
+    {
+        "summary": "Le client demande où en est sa livraison.",
+        "intents": ["suivi de livraison"],
+        "complexity": "low",
+        "sensitive_topics": ["none"],
+        "policy_exception_requested": False,
+    }
+)
+
+DELIVERY_PASSAGE = KBPassage(
+    citation="livraison-retards#colis-en-retard",
+    doc_id="livraison-retards",
+    title="Retards de livraison",
+    section="Colis en retard",
+    lang="fr",
+    version="1",
+    updated="2026-10-01",
+    text="Un colis est considéré en retard après 5 jours ouvrés. Un bon d'achat de 10 € peut être offert.",
+    score=0.62,
+)
+
+DRAFT_OK = (
+    "Bonjour Camille, votre colis CMD-1001 a pris du retard. Au-delà de 5 jours ouvrés, "
+    "nous pouvons vous offrir un bon d'achat de 10 € [livraison-retards#colis-en-retard]."
+)
+
+
+def context(**overrides: Any) -> ConversationContext:
+    values: dict[str, Any] = {
+        "customer_id": "cus-1",
+        "customer_name": "Camille Martin",
+        "lang": "fr",
+        "facts": "Commande CMD-1001 expédiée le 2 novembre, non livrée.",
+        "known_identifiers": ["CMD-1001", "camille.martin@example.fr"],
+        "history": [HistoryLine(author="customer", text="Où est mon colis ?")],
+    }
+    values.update(overrides)
+    return ConversationContext(**values)
+
+
+@dataclass
+class FakeContexts:
+    by_conversation: dict[str, ConversationContext]
+
+    def load(self, conversation_id: str) -> ConversationContext:
+        try:
+            return self.by_conversation[conversation_id]
+        except KeyError as exc:
+            raise UnknownConversationError(conversation_id) from exc
+
+
+@dataclass
+class FakeEmotions:
+    reading: EmotionView
+
+    def read(
+        self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
+    ) -> EmotionView:
+        return self.reading
+
+
+@dataclass
+class FakeKnowledge:
+    passages: list[KBPassage]
+    min_score: float = 0.22
+
+    def search(self, query: str, *, lang: str | None = None, k: int | None = None) -> RetrievalResult:
+        return RetrievalResult(query, tuple(self.passages), self.min_score)
+
+
+@dataclass
+class RecordingWriter:
+    inbound: list[tuple[str, str]] = field(default_factory=list)
+    outbox: list[tuple[str, ApprovalRecord]] = field(default_factory=list)
+    decisions: list[ApprovalRecord] = field(default_factory=list)
+    handoffs: list[HandoffPackage] = field(default_factory=list)
+
+    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+        self.inbound.append((message.conversation_id, message.text))
+        return f"msg-{len(self.inbound)}"
+
+    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
+        self.outbox.append((conversation_id, record))
+        return f"out-{len(self.outbox)}"
+
+    def record_decision(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> None:
+        self.decisions.append(record)
+
+    def open_handoff(self, package: HandoffPackage) -> str:
+        self.handoffs.append(package)
+        return f"ho-{len(self.handoffs)}"
+
+
+@dataclass
+class Harness:
+    """One graph with an in-memory checkpointer and scripted ports."""
+
+    deps: SupportDeps
+    writer: RecordingWriter
+    model: ScriptedChatModel
+    graph: Any = field(default_factory=lambda: build_support_graph(InMemorySaver()))
+
+    def submit(self, text: str, conversation_id: str = "conv-1") -> dict[str, Any]:
+        message = InboundMessage(conversation_id=conversation_id, text=text)
+        return dict(
+            self.graph.invoke(
+                {"message": message},
+                config={"configurable": {"thread_id": conversation_id}},
+                context=self.deps,
+            )
+        )
+
+    def resume(self, decision: dict[str, Any], conversation_id: str = "conv-1") -> dict[str, Any]:
+        from langgraph.types import Command
+
+        return dict(
+            self.graph.invoke(
+                Command(resume=decision),
+                config={"configurable": {"thread_id": conversation_id}},
+                context=self.deps,
+            )
+        )
+
+
+@pytest.fixture
+def make_harness(settings: Settings) -> Any:
+    def make(
+        *answers: str | BaseException,
+        reading: EmotionView = CALM,
+        passages: list[KBPassage] | None = None,
+        ctx: ConversationContext | None = None,
+        policy: EscalationPolicy | None = None,
+    ) -> Harness:
+        model = ScriptedChatModel.of(*answers)
+        writer = RecordingWriter()
+        deps = SupportDeps(
+            settings=settings,
+            llm=LLMClient(settings, model),
+            policy=policy or EscalationPolicy.load(),
+            contexts=FakeContexts({"conv-1": ctx or context()}),
+            emotions=FakeEmotions(reading),
+            knowledge=FakeKnowledge([DELIVERY_PASSAGE] if passages is None else passages),
+            writer=writer,
+        )
+        return Harness(deps, writer, model)
+
+    return make
