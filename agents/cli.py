@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from agents.llm.cli import llm_app
+from tools.crm.cli import crm_app
 
 app = typer.Typer(
     name="ressenti",
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(llm_app, name="llm")
+app.add_typer(crm_app, name="crm")
 
 
 @app.command("app")

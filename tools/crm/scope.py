@@ -56,13 +56,11 @@ class CustomerScope:
         self.customer_id = customer_id
 
     # --- The one place where the customer filter is added --------------------------------
-    def _owned(self, model: type[Row]) -> Select[tuple[Row]]:
+    def _owned(self, model: type[Row]) -> Select[Row]:
         return select(model).where(model.__table__.c.customer_id == self.customer_id)
 
     def _one(self, session: Session, model: type[Row], record_id: Any, kind: str) -> Row:
-        row = session.scalars(
-            self._owned(model).where(model.__table__.c.id == record_id)
-        ).first()
+        row = session.scalars(self._owned(model).where(model.__table__.c.id == record_id)).first()
         if row is not None:
             return row
         # Only to tell the two refusals apart for logs and tests; no data is returned.
@@ -106,9 +104,7 @@ class CustomerScope:
         if status:
             query = query.where(Invoice.status == status)
         with self._store.reading() as session:
-            return [
-                InvoiceView.model_validate(row) for row in session.scalars(query.limit(limit))
-            ]
+            return [InvoiceView.model_validate(row) for row in session.scalars(query.limit(limit))]
 
     def invoice(self, invoice_id: str) -> InvoiceView:
         with self._store.reading() as session:

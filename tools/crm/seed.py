@@ -82,12 +82,34 @@ CHANNELS = (("email", 0.45), ("chat", 0.3), ("social", 0.15), ("phone", 0.1))
 ONE_OFF_ARCS = frozenset({"bereavement", "legal_threat", "repeat_contact"})
 
 MONTHS = {
-    "fr": (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-    ).split(),
-    "en": (
-        "January February March April May June July August September October November December"
-    ).split(),
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 RELATIVES = {
     "fr": ("mon mari", "mon père", "mon frère", "mon compagnon", "mon grand-père"),
@@ -166,12 +188,21 @@ class DemoCompany:
         return self._counters[prefix]
 
     def _weighted(self, choices: Sequence[tuple[str, float]]) -> str:
-        names, weights = zip(*choices, strict=True)
+        names = [name for name, _ in choices]
+        weights = [weight for _, weight in choices]
         return self.rng.choices(names, weights=weights)[0]
 
     def _days_ago(self, low: int, high: int) -> datetime:
         moment = self.now - timedelta(days=self.rng.randint(low, high))
         return moment.replace(hour=self.rng.randint(7, 21), minute=self.rng.randint(0, 59))
+
+    def _office_hours(self, moment: datetime) -> datetime:
+        """Advisers answer between 8:00 and 19:00 (UTC here): later answers wait for the
+        next morning."""
+        if 8 <= moment.hour < 19:
+            return moment
+        next_day = moment if moment.hour < 8 else moment + timedelta(days=1)
+        return next_day.replace(hour=8, minute=self.rng.randint(0, 59))
 
     # --- Generation ----------------------------------------------------------------------
     def generate(
@@ -304,8 +335,8 @@ class DemoCompany:
         if not monthly:
             return
         for months_back in range(5, -1, -1):
-            first_of_month = (self.now.replace(day=1) - timedelta(days=31 * months_back)).date()
-            first_of_month = first_of_month.replace(day=1)
+            year, month_index = divmod(self.now.year * 12 + self.now.month - 1 - months_back, 12)
+            first_of_month = date(year, month_index + 1, 1)
             extra = self.rng.choice((0, 0, 0, 0, 199, 350, 1290))
             status = "due" if months_back == 0 else "paid"
             if months_back == 1 and self.rng.random() < 0.04:
@@ -363,7 +394,9 @@ class DemoCompany:
         if name in ("delivery_delay_anger", "order_on_time"):
             status = arc.get("order_status", "delivered")
             order = self._order(file, start - timedelta(days=self.rng.randint(4, 6)), status)
-            delivery = next(r for r in file.rows if isinstance(r, Delivery) and r.order_id == order.id)
+            delivery = next(
+                r for r in file.rows if isinstance(r, Delivery) and r.order_id == order.id
+            )
             if status == "delayed":
                 order.status = "delayed"
             values.update(
@@ -456,6 +489,8 @@ class DemoCompany:
                 low, high = step.get("gap_hours", (0.5, 12))
                 sent_at = sent_at + timedelta(hours=self.rng.uniform(low, high))
             author = step["author"]
+            if author == "agent":
+                sent_at = self._office_hours(sent_at)
             text = self.rng.choice(step[customer.language]).format(**values)
             message = Message(
                 conversation_id=conversation.id,
@@ -493,9 +528,9 @@ class DemoCompany:
             conversation_id=message.conversation_id,
             customer_id=message.customer_id,
             label=label,
-            scores={label: top, "neutral": round(1 - top, 2)} if label != "neutral" else {
-                "neutral": top
-            },
+            scores={label: top, "neutral": round(1 - top, 2)}
+            if label != "neutral"
+            else {"neutral": top},
             valence=jitter(emotion["valence"], -1, 1, -worse),
             intensity=intensity,
             effort=jitter(emotion.get("effort", 0.0), 0, 1, worse),
@@ -505,22 +540,6 @@ class DemoCompany:
             source="fast",
             created_at=at + timedelta(seconds=2),
         )
-
-
-def insert_parents_first(store: CRMStore, rows: Sequence[Base]) -> None:
-    """Insert rows table by table in foreign-key order, in one transaction.
-
-    (The unit of work orders inserts by relationships, and most of ours are plain foreign
-    keys, so the order is given here.)
-    """
-    order = {table.name: index for index, table in enumerate(Base.metadata.sorted_tables)}
-    by_table: dict[int, list[Base]] = {}
-    for row in rows:
-        by_table.setdefault(order[row.__tablename__], []).append(row)
-    with store.transaction() as session:
-        for index in sorted(by_table):
-            session.add_all(by_table[index])
-            session.flush()
 
 
 def seed_demo(
@@ -542,5 +561,5 @@ def seed_demo(
     elif store.counts()["customers"]:
         return SeedReport(skipped=True, counts=store.counts())
     rows = DemoCompany(seed=seed, now=now).generate(customers, on_customer)
-    insert_parents_first(store, rows)
+    store.insert_all(rows)
     return SeedReport(skipped=False, counts=store.counts())

@@ -10,7 +10,7 @@ invoices, tickets or messages goes through a scope.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,6 +218,22 @@ class CRMStore:
             )
             session.add(conversation)
             return conversation.id
+
+    def insert_all(self, rows: Sequence[Base]) -> None:
+        """Insert new rows table by table in foreign-key order, in ONE transaction.
+
+        (The unit of work orders inserts by relationships, and most links here are plain
+        foreign keys, so the order is given explicitly.) Either every row is written or,
+        on any error, none is.
+        """
+        order = {table.name: index for index, table in enumerate(Base.metadata.sorted_tables)}
+        by_table: dict[int, list[Base]] = {}
+        for row in rows:
+            by_table.setdefault(order[row.__tablename__], []).append(row)
+        with self.transaction() as session:
+            for index in sorted(by_table):
+                session.add_all(by_table[index])
+                session.flush()
 
     def counts(self) -> dict[str, int]:
         """Number of rows in each table."""
