@@ -57,7 +57,9 @@ class CustomerScope:
 
     # --- The one place where the customer filter is added --------------------------------
     def _owned(self, model: type[Row]) -> Select[Row]:
-        return select(model).where(model.__table__.c.customer_id == self.customer_id)
+        columns = model.__table__.c
+        owner = columns.id if model is Customer else columns.customer_id
+        return select(model).where(owner == self.customer_id)
 
     def _one(self, session: Session, model: type[Row], record_id: Any, kind: str) -> Row:
         row = session.scalars(self._owned(model).where(model.__table__.c.id == record_id)).first()

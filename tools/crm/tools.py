@@ -104,7 +104,7 @@ def _tool(name: str, run: Callable[..., str], schema: type[_Arguments]) -> BaseT
     return StructuredTool.from_function(
         func=_refusing(run),
         name=name,
-        description=(run.__doc__ or "").strip(),
+        description=" ".join((run.__doc__ or "").split()),
         args_schema=schema,
         handle_validation_error=_invalid_arguments,
     )
