@@ -4,7 +4,7 @@ exports, and show a customer's card."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console, Group
@@ -60,6 +60,11 @@ LABELS: dict[str, dict[Lang, str]] = {
 }
 
 
+def _row(table: Table, *values: str, style: str | None = None) -> None:
+    """Add a row of plain text: data from the database is never read as rich markup."""
+    table.add_row(*(Text(value) for value in values), style=style)
+
+
 def _label(key: str, lang: Lang) -> str:
     return LABELS[key][lang]
 
@@ -108,13 +113,13 @@ def seed(
         )
     table = Table("table", "rows", title="Demo company seeded")
     for name, count in report.counts.items():
-        table.add_row(name, str(count))
+        _row(table, name, str(count))
     console.print(table)
 
 
 @crm_app.command("import")
 def import_command(
-    files: list[Path] = typer.Argument(..., help="CSV or JSON exports (see README, CRM)."),
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON exports (see README, CRM).")],
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
 ) -> None:
     """Import customers, orders and conversations: all rows or none."""
@@ -127,7 +132,7 @@ def import_command(
     except ImportFailedError as failure:
         table = Table("file", "row", "field", "reason", title="Import refused: nothing written")
         for issue in failure.issues:
-            table.add_row(issue.file, str(issue.row), issue.field, issue.reason)
+            _row(table, issue.file, str(issue.row), issue.field, issue.reason)
         errors.print(table)
         errors.print(f"{len(failure.issues)} problem(s). Fix them and run the import again.")
         raise typer.Exit(1) from failure
@@ -146,7 +151,7 @@ def list_customers(
     """List customers (id, name, e-mail, language, segment)."""
     table = Table("id", "name", "email", "lang", "segment", "value")
     for c in _store().list_customers(segment=segment, limit=limit):
-        table.add_row(c.id, c.full_name, c.email, c.language, c.segment, euros(c.value_cents))
+        _row(table, c.id, c.full_name, c.email, c.language, c.segment, euros(c.value_cents))
     console.print(table)
 
 
@@ -156,15 +161,18 @@ def stats() -> None:
     store = _store()
     counts = Table("table", "rows", title="CRM")
     for name, count in store.counts().items():
-        counts.add_row(name, str(count))
+        _row(counts, name, str(count))
     console.print(counts)
     for title, rows in (
         ("Readings per segment", store.readings_by_segment()),
         ("Readings per channel", store.readings_by_channel()),
     ):
-        table = Table("group", "readings", "valence", "intensity", "effort", "negative", title=title)
+        table = Table(
+            "group", "readings", "valence", "intensity", "effort", "negative", title=title
+        )
         for r in rows:
-            table.add_row(
+            _row(
+                table,
                 r.group,
                 str(r.readings),
                 f"{r.mean_valence:+.2f}",
@@ -185,6 +193,13 @@ def _reading_text(reading: EmotionReadingView) -> Text:
     )
 
 
+def _or_none(table: Table, lang: Lang) -> Table | Text:
+    """The table, or one line saying there is nothing to show."""
+    if table.row_count:
+        return table
+    return Text(f"{table.title}: {_label('none', lang)}")
+
+
 def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Panel:
     """The rich card of one customer (what `ressenti crm show` prints)."""
     scope = store.scope(customer.id)
@@ -192,14 +207,15 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("E-mail", customer.email)
-    head.add_row("Tél." if lang == "fr" else "Phone", customer.phone or "-")
-    head.add_row("Ville" if lang == "fr" else "City", customer.city or "-")
-    head.add_row(_label("language", lang), customer.language)
-    head.add_row(_label("segment", lang), customer.segment)
-    head.add_row(_label("value", lang), euros(customer.value_cents))
-    head.add_row(_label("since", lang), f"{customer.created_at:%Y-%m-%d}")
-    head.add_row(
+    _row(head, "E-mail", customer.email)
+    _row(head, "Tél." if lang == "fr" else "Phone", customer.phone or "-")
+    _row(head, "Ville" if lang == "fr" else "City", customer.city or "-")
+    _row(head, _label("language", lang), customer.language)
+    _row(head, _label("segment", lang), customer.segment)
+    _row(head, _label("value", lang), euros(customer.value_cents))
+    _row(head, _label("since", lang), f"{customer.created_at:%Y-%m-%d}")
+    _row(
+        head,
         _label("consent", lang),
         f"{_label('marketing', lang)}: {yes if customer.marketing_consent else no}, "
         f"{_label('emotion', lang)}: {yes if customer.emotion_analysis_consent else no}",
@@ -218,10 +234,15 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
         title_justify="left",
     )
     for c in scope.contracts():
-        contracts.add_row(
-            c.id, c.offer, euros(c.monthly_price_cents), c.status, str(c.commitment_ends_on or "-")
+        _row(
+            contracts,
+            c.id,
+            c.offer,
+            euros(c.monthly_price_cents),
+            c.status,
+            str(c.commitment_ends_on or "-"),
         )
-    parts.append(contracts)
+    parts.append(_or_none(contracts, lang))
 
     orders = Table(
         "id",
@@ -238,10 +259,10 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
             f"{d.carrier} {d.status} ({d.promised_on or '-'})" for d in o.deliveries
         )
         items = ", ".join(str(item.get("label", "?")) for item in o.items)
-        orders.add_row(
-            o.id, f"{o.placed_at:%Y-%m-%d}", items, euros(o.total_cents), o.status, delivery
+        _row(
+            orders, o.id, f"{o.placed_at:%Y-%m-%d}", items, euros(o.total_cents), o.status, delivery
         )
-    parts.append(orders)
+    parts.append(_or_none(orders, lang))
 
     invoices = Table(
         "id",
@@ -253,8 +274,8 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
     )
     for i in scope.invoices(limit=4):
         style = "red" if i.status in ("overdue", "disputed") else None
-        invoices.add_row(i.id, i.period, euros(i.amount_cents), i.status, style=style)
-    parts.append(invoices)
+        _row(invoices, i.id, i.period, euros(i.amount_cents), i.status, style=style)
+    parts.append(_or_none(invoices, lang))
 
     tickets = scope.tickets(open_only=True)
     if tickets:
@@ -267,7 +288,7 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
             title_justify="left",
         )
         for t in tickets:
-            table.add_row(t.id, t.priority, t.subject, t.status)
+            _row(table, t.id, t.priority, t.subject, t.status)
         parts.append(table)
     else:
         parts.append(Text(f"{_label('tickets', lang)}: {_label('none', lang)}"))

@@ -68,10 +68,32 @@ def postgres_server() -> Iterator[str]:
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
     try:
-        run(bindir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync")
-        run(bindir / "pg_ctl", "-D", data, "-l", root / "server.log", "-o", options, "-w",
-            "-t", "60", "start")
+        run(
+            bindir / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        run(
+            bindir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            root / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
         if (data / "postmaster.pid").exists():
