@@ -196,6 +196,9 @@ class DemoCompany:
         moment = self.now - timedelta(days=self.rng.randint(low, high))
         return moment.replace(hour=self.rng.randint(7, 21), minute=self.rng.randint(0, 59))
 
+    def _variant(self, options: Sequence[str], variant: int | None) -> str:
+        return options[variant % len(options)] if variant is not None else self.rng.choice(options)
+
     def _office_hours(self, moment: datetime) -> datetime:
         """Advisers answer between 8:00 and 19:00 (UTC here): later answers wait for the
         next morning."""
@@ -222,7 +225,7 @@ class DemoCompany:
         language = "en" if self.rng.random() < 0.15 else "fr"
         faker = self.fakers[language]
         first, last = faker.first_name(), faker.last_name()
-        email = f"{ascii_slug(first)}.{ascii_slug(last)}@{self.fakers['fr'].free_email_domain()}"
+        email = f"{ascii_slug(first)}.{ascii_slug(last)}@{faker.free_email_domain()}"
         if email in self._emails:
             email = email.replace("@", f"{number}@")
         self._emails.add(email)
@@ -429,6 +432,8 @@ class DemoCompany:
         if arc.get("vulnerable"):
             customer.vulnerable = True
 
+        # Arcs marked `aligned` use the same variant index for subject and every step.
+        variant = self.rng.randrange(60) if arc.get("aligned") else None
         repeats = self.rng.randint(*arc["repeat"]) if arc.get("repeat") else 1
         channels = arc.get("channels")
         conversations: list[Conversation] = []
@@ -443,13 +448,15 @@ class DemoCompany:
                 customer_id=customer.id,
                 channel=channel,
                 language=language,
-                subject=self.rng.choice(arc["subject"][language]).format(**values),
+                subject=self._variant(arc["subject"][language], variant).format(**values),
                 started_at=start,
                 status=arc["status"] if repeat == repeats - 1 else "closed",
             )
             file.rows.append(conversation)
             conversations.append(conversation)
-            last_message_at = self._messages(file, conversation, arc, values, start, repeat)
+            last_message_at = self._messages(
+                file, conversation, arc, values, start, repeat, variant
+            )
             start = last_message_at + timedelta(days=self.rng.randint(3, 10))
         if arc.get("ticket"):
             spec = arc["ticket"]
@@ -481,6 +488,7 @@ class DemoCompany:
         values: dict[str, Any],
         start: datetime,
         repeat: int,
+        variant: int | None,
     ) -> datetime:
         customer = file.customer
         sent_at = start
@@ -491,7 +499,9 @@ class DemoCompany:
             author = step["author"]
             if author == "agent":
                 sent_at = self._office_hours(sent_at)
-            text = self.rng.choice(step[customer.language]).format(**values)
+            elif sent_at.hour < 7:  # customers write at night too, but rarely before 7
+                sent_at = sent_at.replace(hour=self.rng.randint(7, 9))
+            text = self._variant(step[customer.language], variant).format(**values)
             message = Message(
                 conversation_id=conversation.id,
                 customer_id=customer.id,

@@ -104,6 +104,8 @@ def test_arc_file_has_both_languages_everywhere() -> None:
             assert step["fr"], name
             assert step["en"], name
             assert len(step["fr"]) == len(step["en"]), name
+            if arc.get("aligned"):  # the n-th question goes with the n-th answer
+                assert len(step["fr"]) == len(arc["subject"]["fr"]), name
 
 
 def test_ordinals() -> None:
