@@ -29,6 +29,7 @@ from tools.crm.models import (
 from tools.crm.views import (
     ContractView,
     ConversationView,
+    CustomerContext,
     CustomerProfile,
     EmotionReadingView,
     InvoiceView,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 Row = TypeVar("Row", bound=Base)
 
 OPEN_TICKET_STATUSES = ("open", "pending")
+UNPAID_INVOICE_STATUSES = ("due", "overdue", "disputed")
 
 
 class CustomerScope:
@@ -108,6 +110,15 @@ class CustomerScope:
         with self._store.reading() as session:
             return [InvoiceView.model_validate(row) for row in session.scalars(query.limit(limit))]
 
+    def unpaid_invoices(self) -> list[InvoiceView]:
+        query = (
+            self._owned(Invoice)
+            .where(Invoice.status.in_(UNPAID_INVOICE_STATUSES))
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+        )
+        with self._store.reading() as session:
+            return [InvoiceView.model_validate(row) for row in session.scalars(query)]
+
     def invoice(self, invoice_id: str) -> InvoiceView:
         with self._store.reading() as session:
             return InvoiceView.model_validate(
@@ -172,3 +183,24 @@ class CustomerScope:
                 .order_by(EmotionReading.created_at, EmotionReading.id)
             )
             return [EmotionReadingView.model_validate(row) for row in session.scalars(query)]
+
+    def context(
+        self,
+        *,
+        current_conversation: str | None = None,
+        orders: int = 3,
+        conversations: int = 3,
+        readings: int = 10,
+    ) -> CustomerContext:
+        """Everything `load_context` needs, the current conversation left out of history."""
+        return CustomerContext(
+            profile=self.profile(),
+            contracts=self.contracts(),
+            recent_orders=self.orders(limit=orders),
+            unpaid_invoices=self.unpaid_invoices(),
+            open_tickets=self.tickets(open_only=True),
+            past_conversations=self.conversations(
+                limit=conversations, exclude=current_conversation
+            ),
+            recent_readings=self.emotion_readings(limit=readings),
+        )

@@ -138,3 +138,17 @@ class ReadingAggregate(View):
     mean_effort: float
     negative_share: float
     """Share of readings with valence below zero."""
+
+
+class CustomerContext(View):
+    """What the support graph's `load_context` step needs about the customer, in one read."""
+
+    profile: CustomerProfile
+    contracts: list[ContractView]
+    recent_orders: list[OrderView]
+    unpaid_invoices: list[InvoiceView]
+    """Invoices that are due, overdue or disputed."""
+    open_tickets: list[TicketView]
+    past_conversations: list[ConversationView]
+    recent_readings: list[EmotionReadingView]
+    """The customer's latest emotion readings across conversations, oldest first."""
