@@ -433,11 +433,17 @@ def read_files(paths: Iterable[Path]) -> _Parsed:
 # --- Cross-row checks against the import and the database --------------------------------
 
 
-def _existing(store: CRMStore, column: Any, values: set[str]) -> set[str]:
-    if not values:
-        return set()
+def _existing(store: CRMStore, column: Any, values: set[str], *, lower: bool = False) -> set[str]:
+    """Which of `values` the database already holds in `column` (asked in chunks, so that
+    large imports stay under the backends' limits on bound parameters)."""
+    found: set[str] = set()
+    ordered = sorted(values)
+    target = func.lower(column) if lower else column
     with store.reading() as session:
-        return {str(v) for v in session.scalars(select(column).where(column.in_(values)))}
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            found.update(str(v) for v in session.scalars(select(target).where(target.in_(chunk))))
+    return found
 
 
 def _check(store: CRMStore, parsed: _Parsed) -> None:
@@ -445,17 +451,7 @@ def _check(store: CRMStore, parsed: _Parsed) -> None:
     customer_ids = {row.id for _, _, row in parsed.customers}
     emails = {row.email for _, _, row in parsed.customers}
     taken_ids = _existing(store, Customer.id, customer_ids)
-    with store.reading() as session:
-        taken_emails = (
-            {
-                str(e)
-                for e in session.scalars(
-                    select(func.lower(Customer.email)).where(func.lower(Customer.email).in_(emails))
-                )
-            }
-            if emails
-            else set()
-        )
+    taken_emails = _existing(store, Customer.email, emails, lower=True)
     seen: dict[str, tuple[str, int]] = {}
     seen_emails: dict[str, tuple[str, int]] = {}
     for file, row_number, customer in parsed.customers:
@@ -522,12 +518,13 @@ def _rows_to_write(store: CRMStore, parsed: _Parsed) -> list[Base]:
     languages: dict[str, str] = {r.id: r.language for _, _, r in parsed.customers}
     missing = {r.customer_id for _, _, r in parsed.conversations} - set(languages)
     if missing:
+        wanted = sorted(missing)
         with store.reading() as session:
-            languages.update(
-                session.execute(
-                    select(Customer.id, Customer.language).where(Customer.id.in_(missing))
-                ).tuples()
-            )
+            for start in range(0, len(wanted), 500):
+                query = select(Customer.id, Customer.language).where(
+                    Customer.id.in_(wanted[start : start + 500])
+                )
+                languages.update(session.execute(query).tuples())
     rows: list[Base] = []
     for _, _, c in parsed.customers:
         rows.append(
