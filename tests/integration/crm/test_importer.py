@@ -131,3 +131,19 @@ def test_dry_run_checks_but_writes_nothing(store: CRMStore) -> None:
 
 def test_issue_reads_as_a_sentence() -> None:
     assert str(ImportIssue("orders.csv", 3, "status", "bad")) == "orders.csv, row 3, status: bad"
+
+
+def test_large_import_then_reimport_reports_every_existing_row(
+    store: CRMStore, tmp_path: Path
+) -> None:
+    rows = [
+        f"BULK-{n:05d};bulk{n}@exemple.fr;Prénom{n};Nom{n};{'en' if n % 7 == 0 else 'fr'}"
+        for n in range(1200)
+    ]
+    export = tmp_path / "customers-bulk.csv"
+    export.write_text("id;email;first_name;last_name;language\n" + "\n".join(rows) + "\n")
+    assert import_files(store, [export]).customers == 1200
+    with pytest.raises(ImportFailedError) as failure:
+        import_files(store, [export])
+    assert len(failure.value.issues) == 2400  # id and e-mail, for every row
+    assert store.counts()["customers"] == 1200
