@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install prepare serve stop lint typecheck unit integration bench clean
+.PHONY: run test install prepare serve stop lint typecheck unit integration bench clean postgres
 
 # The uv tool itself lives in its own small venv (nothing installed by hand).
 $(UV):
@@ -39,6 +39,17 @@ stop: install
 run: serve
 	$(BIN)/ressenti app
 
+# PostgreSQL server binaries for the store tests (the tests start a private throwaway
+# cluster on loopback; nothing here starts a system service). Installed only if missing.
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+postgres:
+ifeq ($(PG_INITDB),)
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends postgresql
+endif
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,11 +60,11 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-integration: prepare
+integration: prepare postgres
 	$(BIN)/pytest tests/integration
 
 # Every tier in one pytest run (unit first, then integration against a real vLLM server).
-test: lint typecheck prepare
+test: lint typecheck prepare postgres
 	$(BIN)/pytest tests
 
 bench: prepare

@@ -6,6 +6,7 @@ import typer
 
 from agents.llm.cli import llm_app
 from tools.kb.cli import kb_app
+from tools.crm.cli import crm_app
 
 app = typer.Typer(
     name="ressenti",
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(llm_app, name="llm")
 app.add_typer(kb_app, name="kb")
+app.add_typer(crm_app, name="crm")
 
 
 @app.command("app")

@@ -1,0 +1,97 @@
+"""Schema migrations on SQLite and PostgreSQL: an old database upgrades in place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from tools.crm.models import Base
+from tools.crm.store import CRMStore
+from tools.crm.writer import EmotionReadingRecord
+
+REVISION_0002_TABLES = {"emotion_readings", "approvals", "outbox"}
+
+
+def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:
+    old = CRMStore.from_url(database_url, upgrade=False)
+    old.migrate("0001")
+    assert old.revision() == "0001"
+    tables = set(inspect(old.engine).get_table_names())
+    assert "customers" in tables
+    assert not tables & REVISION_0002_TABLES
+    assert "marketing_consent" not in {
+        c["name"] for c in inspect(old.engine).get_columns("customers")
+    }
+
+    # Rows written the way revision 0001 knew them (plain SQL: today's models are newer).
+    with old.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO customers (id, email, first_name, last_name, language, segment,"
+                " value_cents, vulnerable, created_at) VALUES"
+                " ('OLD-1', 'ancien@exemple.fr', 'Paul', 'Ancien', 'fr', 'premium', 120000,"
+                " false, '2024-01-05 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO conversations (id, customer_id, channel, language, subject,"
+                " started_at, status) VALUES ('CV-OLD', 'OLD-1', 'email', 'fr', 'Facture',"
+                " '2024-02-01 10:00:00', 'open')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO messages (conversation_id, customer_id, author, channel, sent_at,"
+                " text) VALUES ('CV-OLD', 'OLD-1', 'customer', 'email', '2024-02-01 10:00:00',"
+                " 'Ma facture est fausse.')"
+            )
+        )
+    old.close()
+
+    upgraded = CRMStore.from_url(database_url)  # upgrades to head on open
+    assert upgraded.revision() == "0002"
+    assert set(inspect(upgraded.engine).get_table_names()) >= REVISION_0002_TABLES
+    profile = upgraded.find_customer("ancien@exemple.fr")
+    assert (profile.id, profile.segment, profile.value_cents) == ("OLD-1", "premium", 120000)
+    assert profile.created_at == datetime(2024, 1, 5, 9, 0, tzinfo=UTC)
+    # New columns got their documented defaults on existing rows.
+    assert profile.marketing_consent is False
+    assert profile.emotion_analysis_consent is True
+    # Old messages can now carry emotion readings (the new table works with old rows).
+    [conversation] = upgraded.scope("OLD-1").conversations()
+    [message] = conversation.messages
+    assert message.text == "Ma facture est fausse."
+    upgraded.writer("CV-OLD").record_emotion_reading(
+        message.id, EmotionReadingRecord(label="annoyance", valence=-0.4, intensity=0.5)
+    )
+    assert [r.label for r in upgraded.scope("OLD-1").conversation_readings("CV-OLD")] == [
+        "annoyance"
+    ]
+    upgraded.close()
+
+
+def test_head_schema_matches_the_models(store: CRMStore) -> None:
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_downgrade_and_upgrade_round_trip(store: CRMStore) -> None:
+    from alembic import command
+
+    from tools.crm.store import alembic_config
+
+    config = alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert store.revision() == "0001"
+    assert not set(inspect(store.engine).get_table_names()) & REVISION_0002_TABLES
+    store.migrate("head")
+    assert store.revision() == "0002"
+    store.migrate("head")  # upgrading an up-to-date database is a no-op
+    assert store.revision() == "0002"

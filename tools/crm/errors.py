@@ -1,0 +1,40 @@
+"""Typed errors of the CRM store."""
+
+from __future__ import annotations
+
+
+class CRMError(Exception):
+    """Base of every CRM store error."""
+
+
+class CustomerNotFoundError(CRMError):
+    """No customer has this id or email."""
+
+
+class ConversationNotFoundError(CRMError):
+    """No conversation has this id."""
+
+
+class ScopeError(CRMError):
+    """A scoped read or write named a record it may not see.
+
+    Both subclasses reach the model as the same refusal, so that it cannot tell a record of
+    another customer from a record that does not exist.
+    """
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"{kind} {record_id!r} is not on this customer's file")
+
+
+class AccessDeniedError(ScopeError):
+    """The record exists but belongs to another customer (or another conversation)."""
+
+
+class RecordNotFoundError(ScopeError):
+    """The record does not exist at all."""
+
+
+class InvalidWriteError(CRMError):
+    """A write was refused because its values break a rule of the store."""

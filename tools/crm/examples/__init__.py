@@ -1,0 +1,1 @@
+"""Small example exports (FR and EN) for `ressenti crm import`; see README "CRM"."""

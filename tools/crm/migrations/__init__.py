@@ -1,0 +1,1 @@
+"""Alembic migrations of the CRM store, run programmatically by `tools.crm.store.migrate`."""

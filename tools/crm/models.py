@@ -1,0 +1,279 @@
+"""The CRM schema as SQLAlchemy 2 models.
+
+Money is stored in integer cents (exact on every backend). Timestamps are stored as UTC
+and always come back timezone-aware (see `UTCDateTime`), so SQLite and PostgreSQL behave
+the same. Every customer-owned row carries `customer_id` directly, even where a join would
+find it, so that each scoped query can filter on it in one place (`tools/crm/scope.py`).
+
+The tables here must match the Alembic revisions under `tools/crm/migrations/versions/`;
+a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and returned timezone-aware (UTC).
+
+    Naive datetimes are refused on the way in: a time without a zone is a bug waiting for
+    daylight saving time.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a timezone-aware time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(2))
+    """`fr` or `en`: the language the customer is answered in."""
+    segment: Mapped[str] = mapped_column(String(20), index=True)
+    """`standard`, `family`, `business` or `premium`."""
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)
+    """Revenue from this customer over the last 12 months, in euro cents."""
+    vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Flagged for the vulnerable-customer procedure (bereavement, hardship, illness)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Added in revision 0002.
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The customer agreed to receive marketing messages."""
+    emotion_analysis_consent: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default="1"
+    )
+    """Emotion readings may be kept on this customer's file (they can object)."""
+
+    contracts: Mapped[list[Contract]] = relationship(back_populates="customer")
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    offer: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    """`fibre`, `mobile` or `tv`."""
+    monthly_price_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    """`active`, `suspended` or `terminated`."""
+    started_on: Mapped[date] = mapped_column(Date)
+    commitment_ends_on: Mapped[date | None] = mapped_column(Date)
+
+    customer: Mapped[Customer] = relationship(back_populates="contracts")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    """`placed`, `shipped`, `delivered`, `delayed`, `lost`, `cancelled` or `returned`."""
+    total_cents: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Lines as `{"label": str, "quantity": int, "unit_price_cents": int}`."""
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="order", order_by="Delivery.id"
+    )
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    """`preparing`, `in_transit`, `delivered`, `delayed` or `lost`."""
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+
+    order: Mapped[Order] = relationship(back_populates="deliveries")
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    """Billing month, `YYYY-MM`."""
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    """`paid`, `due`, `overdue`, `disputed` or `credited`."""
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    """`open`, `pending` or `closed`."""
+    priority: Mapped[str] = mapped_column(String(10))
+    """`low`, `normal`, `high` or `urgent`."""
+    category: Mapped[str] = mapped_column(String(20))
+    """`delivery`, `billing`, `technical`, `account`, `complaint` or `handoff`."""
+    subject: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    """`email`, `chat`, `phone` or `social`."""
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    """`open`, `closed` or `handed_off`."""
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="(Message.sent_at, Message.id)"
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    author: Mapped[str] = mapped_column(String(20))
+    """`customer`, `agent` (a human adviser), `assistant` (an approved draft) or `system`."""
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+# --- Revision 0002: emotion readings, approvals and the outbox --------------------------
+
+
+class EmotionReading(Base):
+    __tablename__ = "emotion_readings"
+    __table_args__ = (Index("ix_emotion_readings_conversation_created", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    valence: Mapped[float] = mapped_column(Float)
+    intensity: Mapped[float] = mapped_column(Float)
+    effort: Mapped[float] = mapped_column(Float)
+    urgency: Mapped[float] = mapped_column(Float)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(8))
+    """`fast`, `deep` or `fused`."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    message: Mapped[Message] = relationship()
+
+
+class Approval(Base):
+    """One human decision on one draft: the audit record of what was sent and why."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    """The inbound customer message the draft answers."""
+    decision: Mapped[str] = mapped_column(String(20))
+    """`accept`, `edit`, `respond`, `reject` or `take_over`."""
+    reviewer: Mapped[str] = mapped_column(String(100))
+    draft_text: Mapped[str] = mapped_column(Text)
+    final_text: Mapped[str | None] = mapped_column(Text)
+    diff: Mapped[str] = mapped_column(Text, default="")
+    """Unified diff from the draft to the final text (empty when unchanged)."""
+    instruction: Mapped[str | None] = mapped_column(Text)
+    """What the reviewer asked the assistant to change (decision `respond`)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """An approved reply waiting to be delivered by the channel connector."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """`pending`, `sent` or `failed`."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,287 @@
+"""The CRM store: one SQLAlchemy engine, its migrations, and the entry points to scoped
+reads (`CustomerScope`) and scoped writes (`CRMWriter`).
+
+The store itself only offers what is not tied to one customer's private records: finding a
+customer by id or email (to know whose conversation this is), opening a conversation,
+counting rows, and dashboard aggregates. Everything that reads a customer's orders,
+invoices, tickets or messages goes through a scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, case, create_engine, delete, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.config import Settings
+from tools.crm.errors import CustomerNotFoundError
+from tools.crm.models import (
+    Approval,
+    Base,
+    Contract,
+    Conversation,
+    Customer,
+    Delivery,
+    EmotionReading,
+    Invoice,
+    Message,
+    Order,
+    OutboxMessage,
+    Ticket,
+)
+from tools.crm.views import CustomerProfile, ReadingAggregate
+
+if TYPE_CHECKING:
+    from tools.crm.scope import CustomerScope
+    from tools.crm.writer import CRMWriter
+
+Clock = Callable[[], datetime]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Child tables first: the order rows are deleted in by `reset`.
+TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
+    OutboxMessage,
+    Approval,
+    EmotionReading,
+    Ticket,
+    Message,
+    Conversation,
+    Invoice,
+    Delivery,
+    Order,
+    Contract,
+    Customer,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    """A fresh public id such as `CV-3F9A1C2B7D10` for records the app creates."""
+    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys enforced and its folder created."""
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[1] if "///" in url else ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (default: the newest), in place."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+class CRMStore:
+    """The CRM database. Build it with `from_settings` or `from_url`; inject the clock."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock = utc_now, upgrade: bool = True) -> CRMStore:
+        """Open the database at `url`, upgrading its schema to the newest revision first."""
+        store = cls(make_engine(url), clock=clock)
+        if upgrade:
+            store.migrate()
+        return store
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, clock: Clock = utc_now, upgrade: bool = True
+    ) -> CRMStore:
+        """Open the database that `settings` names (a SQLite file in `data_dir` by default)."""
+        return cls.from_url(settings.resolved_database_url(), clock=clock, upgrade=upgrade)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- Schema --------------------------------------------------------------------------
+    def migrate(self, revision: str = "head") -> None:
+        migrate(self.engine, revision)
+
+    def revision(self) -> str | None:
+        return current_revision(self.engine)
+
+    # --- Sessions ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (rolled back at the end)."""
+        with self._sessions() as session:
+            yield session
+
+    # --- Scoped access -------------------------------------------------------------------
+    def scope(self, customer_id: str) -> CustomerScope:
+        """Read access to ONE customer's records (raises if the customer does not exist)."""
+        from tools.crm.scope import CustomerScope
+
+        return CustomerScope(self, customer_id)
+
+    def writer(self, conversation_id: str) -> CRMWriter:
+        """Write access to ONE conversation (and so to one customer's file)."""
+        from tools.crm.writer import CRMWriter
+
+        return CRMWriter(self, conversation_id)
+
+    # --- Unscoped, non-private operations ------------------------------------------------
+    def find_customer(self, id_or_email: str) -> CustomerProfile:
+        """The customer with this id or e-mail address (case-insensitive for e-mails)."""
+        key = id_or_email.strip()
+        with self.reading() as session:
+            row = session.get(Customer, key)
+            if row is None:
+                row = session.scalars(
+                    select(Customer).where(func.lower(Customer.email) == key.lower())
+                ).first()
+            if row is None:
+                raise CustomerNotFoundError(f"no customer with id or e-mail {key!r}")
+            return CustomerProfile.model_validate(row)
+
+    def list_customers(
+        self, *, segment: str | None = None, limit: int = 20
+    ) -> list[CustomerProfile]:
+        query = select(Customer).order_by(Customer.id).limit(limit)
+        if segment:
+            query = query.where(Customer.segment == segment)
+        with self.reading() as session:
+            return [CustomerProfile.model_validate(row) for row in session.scalars(query)]
+
+    def open_conversation(
+        self,
+        customer_id: str,
+        *,
+        channel: str,
+        subject: str,
+        language: str | None = None,
+        conversation_id: str | None = None,
+    ) -> str:
+        """Create a conversation for a known customer and return its id."""
+        with self.transaction() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                raise CustomerNotFoundError(f"no customer with id {customer_id!r}")
+            conversation = Conversation(
+                id=conversation_id or new_id("CV"),
+                customer_id=customer_id,
+                channel=channel,
+                language=language or customer.language,
+                subject=subject,
+                started_at=self.clock(),
+                status="open",
+            )
+            session.add(conversation)
+            return conversation.id
+
+    def insert_all(self, rows: Sequence[Base]) -> None:
+        """Insert new rows table by table in foreign-key order, in ONE transaction.
+
+        (The unit of work orders inserts by relationships, and most links here are plain
+        foreign keys, so the order is given explicitly.) Either every row is written or,
+        on any error, none is.
+        """
+        order = {table.name: index for index, table in enumerate(Base.metadata.sorted_tables)}
+        by_table: dict[int, list[Base]] = {}
+        for row in rows:
+            by_table.setdefault(order[row.__tablename__], []).append(row)
+        with self.transaction() as session:
+            for index in sorted(by_table):
+                session.add_all(by_table[index])
+                session.flush()
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows in each table."""
+        with self.reading() as session:
+            return {
+                model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+                for model in reversed(TABLES_CHILD_FIRST)
+            }
+
+    def reset(self) -> None:
+        """Delete every row of every CRM table (the schema stays)."""
+        with self.transaction() as session:
+            for model in TABLES_CHILD_FIRST:
+                session.execute(delete(model))
+
+    # --- Dashboard aggregates ------------------------------------------------------------
+    def readings_by_segment(self) -> list[ReadingAggregate]:
+        """Emotion readings per customer segment."""
+        return self._aggregate(Customer.segment, join_customer=True)
+
+    def readings_by_channel(self) -> list[ReadingAggregate]:
+        """Emotion readings per conversation channel."""
+        return self._aggregate(Conversation.channel, join_customer=False)
+
+    def _aggregate(self, group: Any, *, join_customer: bool) -> list[ReadingAggregate]:
+        negative = func.sum(case((EmotionReading.valence < 0, 1), else_=0))
+        query = select(
+            group,
+            func.count(EmotionReading.id),
+            func.avg(EmotionReading.valence),
+            func.avg(EmotionReading.intensity),
+            func.avg(EmotionReading.effort),
+            negative,
+        )
+        if join_customer:
+            query = query.join(Customer, Customer.id == EmotionReading.customer_id)
+        else:
+            query = query.join(Conversation, Conversation.id == EmotionReading.conversation_id)
+        query = query.group_by(group).order_by(group)
+        with self.reading() as session:
+            return [
+                ReadingAggregate(
+                    group=str(name),
+                    readings=int(count),
+                    mean_valence=round(float(valence), 3),
+                    mean_intensity=round(float(intensity), 3),
+                    mean_effort=round(float(effort), 3),
+                    negative_share=round(float(negatives or 0) / count, 3),
+                )
+                for name, count, valence, intensity, effort, negatives in session.execute(query)
+            ]
