@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from agents.llm.cli import llm_app
-from tools.kb.cli import kb_app
 from tools.crm.cli import crm_app
+from tools.kb.cli import kb_app
 
 app = typer.Typer(
     name="ressenti",

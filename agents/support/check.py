@@ -22,10 +22,10 @@ FIGURE = re.compile(
 )
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:€|euros?|EUR)", re.I)
 GESTURE_WORDS = re.compile(
-    r"geste|avoir|bon d'achat|remise|dédommag|compens|voucher|credit|discount|goodwill|refund"
-    r"|rembours",
-    re.I,
+    r"geste|avoir|bon d'achat|remise|dédommag|compens|voucher|credit|discount|goodwill", re.I
 )
+GESTURE_WINDOW = 40
+"""Characters after a gesture word in which an amount counts as that gesture's value."""
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}|\+\d{1,3}[\s\d-]{8,14}\d")
 REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{3,}[A-Z0-9-]*\b")
@@ -75,18 +75,17 @@ def check_draft(
                     blocking=False,
                 )
             )
-    for sentence in re.split(r"(?<=[.!?])\s+", draft):
-        if GESTURE_WORDS.search(sentence):
-            for amount in AMOUNT.findall(sentence):
-                if _number(amount) > max_gesture_eur:
-                    findings.append(
-                        CheckFinding(
-                            kind="gesture_over_limit",
-                            detail=f"a gesture of {amount} € exceeds the "
-                            f"{max_gesture_eur:g} € limit",
-                            blocking=True,
-                        )
+    for word in GESTURE_WORDS.finditer(draft):
+        window = draft[word.end() : word.end() + GESTURE_WINDOW]
+        for amount in AMOUNT.findall(window)[:1]:
+            if _number(amount) > max_gesture_eur:
+                findings.append(
+                    CheckFinding(
+                        kind="gesture_over_limit",
+                        detail=f"a gesture of {amount} € exceeds the {max_gesture_eur:g} € limit",
+                        blocking=True,
                     )
+                )
     own = {identifier.lower() for identifier in known_identifiers}
     for pattern in (EMAIL, PHONE, REFERENCE):
         for found in pattern.findall(draft):

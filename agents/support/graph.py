@@ -14,7 +14,6 @@ before the interrupt has effects.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from agents.support.schemas import (
     RuleHit,
 )
 from prompts import Lang
+from tools.crm.writer import edit_diff
 
 
 @dataclass
@@ -297,7 +297,7 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
         decision=answer,
         draft=state["draft"],
         final_text=final if answer.action in ("accept", "edit") else None,
-        diff=_diff(state["draft"], final) if answer.action == "edit" and final else "",
+        diff=edit_diff(state["draft"], final) if answer.action == "edit" and final else "",
     )
     if answer.action in ("accept", "edit", "reject"):
         return Command(update={"approval": record}, goto="commit")
@@ -323,13 +323,6 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
     return Command(
         update={"approval": record, "tried": tried, "decision": decision}, goto="handoff"
     )
-
-
-def _diff(before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), "draft", "sent", lineterm=""
-    )
-    return "\n".join(lines)
 
 
 def commit(state: SupportState, runtime: Deps) -> dict[str, Any]:

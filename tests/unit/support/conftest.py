@@ -8,18 +8,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.config import Settings
 from agents.llm.client import LLMClient
-from agents.support.graph import SupportDeps, build_support_graph
+from agents.support.checkpoint import open_checkpointer
+from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import (
     ApprovalRecord,
     ConversationContext,
     UnknownConversationError,
 )
-from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
+from agents.support.schemas import (
+    ApprovalDecision,
+    EmotionView,
+    HandoffPackage,
+    HistoryLine,
+    InboundMessage,
+)
+from agents.support.service import SupportService, TurnResult
+from agents.support.threads import ThreadIndex, engine_for
 from prompts import Lang
 from tests.fakes import ScriptedChatModel
 from tools.kb.search import Passage as KBPassage
@@ -46,7 +54,10 @@ DELIVERY_PASSAGE = KBPassage(
     lang="fr",
     version="1",
     updated="2026-10-01",
-    text="Un colis est considéré en retard après 5 jours ouvrés. Un bon d'achat de 10 € peut être offert.",
+    text=(
+        "Un colis est considéré en retard après 5 jours ouvrés. "
+        "Un bon d'achat de 10 € peut être offert."
+    ),
     score=0.62,
 )
 
@@ -95,7 +106,9 @@ class FakeKnowledge:
     passages: list[KBPassage]
     min_score: float = 0.22
 
-    def search(self, query: str, *, lang: str | None = None, k: int | None = None) -> RetrievalResult:
+    def search(
+        self, query: str, *, lang: str | None = None, k: int | None = None
+    ) -> RetrievalResult:
         return RetrievalResult(query, tuple(self.passages), self.min_score)
 
 
@@ -114,7 +127,9 @@ class RecordingWriter:
         self.outbox.append((conversation_id, record))
         return f"out-{len(self.outbox)}"
 
-    def record_decision(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> None:
+    def record_decision(
+        self, conversation_id: str, customer_id: str, record: ApprovalRecord
+    ) -> None:
         self.decisions.append(record)
 
     def open_handoff(self, package: HandoffPackage) -> str:
@@ -124,37 +139,32 @@ class RecordingWriter:
 
 @dataclass
 class Harness:
-    """One graph with an in-memory checkpointer and scripted ports."""
+    """The support service over SQLite files, scripted ports and a scripted model."""
 
-    deps: SupportDeps
+    service: SupportService
     writer: RecordingWriter
     model: ScriptedChatModel
-    graph: Any = field(default_factory=lambda: build_support_graph(InMemorySaver()))
 
-    def submit(self, text: str, conversation_id: str = "conv-1") -> dict[str, Any]:
-        message = InboundMessage(conversation_id=conversation_id, text=text)
-        return dict(
-            self.graph.invoke(
-                {"message": message},
-                config={"configurable": {"thread_id": conversation_id}},
-                context=self.deps,
-            )
-        )
+    def submit(self, text: str, conversation_id: str = "conv-1") -> TurnResult:
+        return self.service.submit(InboundMessage(conversation_id=conversation_id, text=text))
 
-    def resume(self, decision: dict[str, Any], conversation_id: str = "conv-1") -> dict[str, Any]:
-        from langgraph.types import Command
+    def resume(self, conversation_id: str = "conv-1", **decision: Any) -> TurnResult:
+        return self.service.resume(conversation_id, ApprovalDecision(**decision))
 
-        return dict(
-            self.graph.invoke(
-                Command(resume=decision),
-                config={"configurable": {"thread_id": conversation_id}},
-                context=self.deps,
-            )
-        )
+    def prompts_sent(self) -> list[str]:
+        return ["\n".join(str(m.content) for m in call.messages) for call in self.model.calls]
+
+
+def open_service(settings: Settings, deps: SupportDeps) -> SupportService:
+    checkpointer, close = open_checkpointer(settings)
+    threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
+    return SupportService(deps, checkpointer, threads, on_close=close)
 
 
 @pytest.fixture
 def make_harness(settings: Settings) -> Any:
+    opened: list[SupportService] = []
+
     def make(
         *answers: str | BaseException,
         reading: EmotionView = CALM,
@@ -168,11 +178,15 @@ def make_harness(settings: Settings) -> Any:
             settings=settings,
             llm=LLMClient(settings, model),
             policy=policy or EscalationPolicy.load(),
-            contexts=FakeContexts({"conv-1": ctx or context()}),
+            contexts=FakeContexts({"conv-1": ctx or context(), "conv-2": ctx or context()}),
             emotions=FakeEmotions(reading),
             knowledge=FakeKnowledge([DELIVERY_PASSAGE] if passages is None else passages),
             writer=writer,
         )
-        return Harness(deps, writer, model)
+        service = open_service(settings, deps)
+        opened.append(service)
+        return Harness(service, writer, model)
 
-    return make
+    yield make
+    for service in opened:
+        service.close()

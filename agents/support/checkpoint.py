@@ -1,0 +1,65 @@
+"""The support graph's persistent checkpointer: SQLite by default, PostgreSQL by URL.
+
+A pending approval lives in the checkpoint, so it survives a restart and any worker that
+opens the same database can resume it. Checkpoints deserialise only the types listed here:
+a tampered checkpoint cannot make the process build arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from agents.config import Settings
+
+STATE_TYPES: dict[str, tuple[str, ...]] = {
+    "agents.support.schemas": (
+        "InboundMessage",
+        "HistoryLine",
+        "EmotionView",
+        "Passage",
+        "Assessment",
+        "RuleHit",
+        "RoutingDecision",
+        "CheckFinding",
+        "ApprovalDecision",
+        "HandoffPackage",
+    ),
+    "agents.support.ports": ("ConversationContext", "ApprovalRecord"),
+}
+
+
+def serializer() -> JsonPlusSerializer:
+    allowed = [(module, name) for module, names in STATE_TYPES.items() for name in names]
+    return JsonPlusSerializer(allowed_msgpack_modules=allowed)
+
+
+def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
+    """The checkpointer for `settings.resolved_checkpoint_url()`, and how to close it."""
+    url = settings.resolved_checkpoint_url()
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, check_same_thread=False)
+        saver = SqliteSaver(connection, serde=serializer())
+        saver.setup()
+        return saver, connection.close
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        pg = Connection.connect(
+            conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
+        )
+        pg_saver = PostgresSaver(pg, serde=serializer())
+        pg_saver.setup()
+        return pg_saver, pg.close
+    raise ValueError(f"unsupported checkpoint URL {url!r} (use sqlite:/// or postgresql://)")

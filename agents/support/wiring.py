@@ -1,0 +1,202 @@
+"""Adapters from Ressenti's real parts to the support graph's ports.
+
+- `CRMContextSource`: resolves the conversation's customer from the store (never from the
+  message) and loads that customer's context through a `CustomerScope`, so nothing the
+  customer writes can widen whose data is read.
+- `CRMSupportWriter`: the turn's side effects through `CRMWriter` (one conversation).
+- the knowledge base's `KnowledgeBase` already satisfies `KnowledgeSearch`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agents.support.ports import ApprovalRecord, ConversationContext, UnknownConversationError
+from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
+from prompts import Lang
+from tools.crm.errors import ConversationNotFoundError
+from tools.crm.store import CRMStore
+from tools.crm.views import CustomerContext, EmotionReadingView
+from tools.crm.writer import EmotionReadingRecord
+
+FLAG_ALIASES: dict[str, str] = {
+    "asks_for_human": "asks_for_human",
+    "legal_threat": "legal_threat",
+    "threatens_to_leave": "threatens_to_leave",
+    "churn_threat": "threatens_to_leave",
+    "vulnerable": "vulnerable_situation",
+    "vulnerable_situation": "vulnerable_situation",
+    "bereavement": "vulnerable_situation",
+    "illness": "vulnerable_situation",
+    "hardship": "vulnerable_situation",
+}
+"""Flag names as stored or read, mapped onto the four the escalation policy tests."""
+
+
+def policy_flags(raised: list[str]) -> dict[str, bool]:
+    return {FLAG_ALIASES[name]: True for name in raised if name in FLAG_ALIASES}
+
+
+def view_of(reading: EmotionReadingView) -> EmotionView:
+    return EmotionView(
+        label=reading.label,
+        valence=reading.valence,
+        intensity=reading.intensity,
+        effort=reading.effort,
+        urgency=reading.urgency,
+        flags=policy_flags(reading.flags),
+        source=reading.source,
+    )
+
+
+def _euros(cents: int) -> str:
+    return f"{cents / 100:.2f} €"
+
+
+def facts_text(context: CustomerContext) -> str:
+    """The customer's record as short plain lines for the prompt and the draft check."""
+    p = context.profile
+    lines = [
+        f"Client {p.id}: {p.first_name} {p.last_name}, segment {p.segment}, langue {p.language}, "
+        f"client depuis {p.created_at:%Y-%m-%d}.",
+    ]
+    lines += [
+        f"Contrat {c.id}: {c.offer} ({c.kind}), {_euros(c.monthly_price_cents)}/mois, {c.status}."
+        for c in context.contracts
+    ]
+    for order in context.recent_orders:
+        deliveries = ", ".join(
+            f"livraison {d.status}"
+            + (f" promise le {d.promised_on}" if d.promised_on else "")
+            + (f", livrée le {d.delivered_on}" if d.delivered_on else "")
+            for d in order.deliveries
+        )
+        lines.append(
+            f"Commande {order.id} du {order.placed_at:%Y-%m-%d}: {order.status}, "
+            f"{_euros(order.total_cents)}; {deliveries}."
+        )
+    lines += [
+        f"Facture {i.id} ({i.period}): {_euros(i.amount_cents)}, {i.status}, échéance {i.due_on}."
+        for i in context.unpaid_invoices
+    ]
+    lines += [
+        f"Ticket {t.id} ({t.category}, {t.status}): {t.subject}." for t in context.open_tickets
+    ]
+    return "\n".join(lines)
+
+
+def known_identifiers(context: CustomerContext) -> list[str]:
+    p = context.profile
+    ids = [p.id, p.email, *([p.phone] if p.phone else [])]
+    ids += [c.id for c in context.contracts]
+    ids += [o.id for o in context.recent_orders]
+    ids += [
+        d.tracking_number for o in context.recent_orders for d in o.deliveries if d.tracking_number
+    ]
+    ids += [i.id for i in context.unpaid_invoices]
+    ids += [t.id for t in context.open_tickets]
+    return ids
+
+
+class CRMContextSource:
+    """Loads a conversation's context for that conversation's own customer."""
+
+    def __init__(self, store: CRMStore) -> None:
+        self.store = store
+
+    def load(self, conversation_id: str) -> ConversationContext:
+        try:
+            customer_id = self.store.writer(conversation_id).customer_id
+        except ConversationNotFoundError as exc:
+            raise UnknownConversationError(conversation_id) from exc
+        scope = self.store.scope(customer_id)
+        context = scope.context(current_conversation=conversation_id)
+        current = scope.conversation(conversation_id)
+        history = [
+            HistoryLine(
+                author="customer"
+                if m.author == "customer"
+                else "agent"
+                if m.author in ("agent", "assistant")
+                else "system",
+                text=m.text,
+                at=m.sent_at,
+            )
+            for m in current.messages
+        ]
+        since = self.store.clock() - timedelta(days=30)
+        recent_contacts = sum(1 for c in context.past_conversations if c.started_at >= since)
+        readings = sorted(context.recent_readings, key=lambda r: r.created_at)
+        lang: Lang = "en" if context.profile.language == "en" else "fr"
+        return ConversationContext(
+            customer_id=customer_id,
+            customer_name=f"{context.profile.first_name} {context.profile.last_name}",
+            lang=lang,
+            facts=facts_text(context),
+            known_identifiers=known_identifiers(context),
+            history=history,
+            earlier_readings=[view_of(r) for r in readings],
+            repeated_contacts=recent_contacts + 1,
+        )
+
+
+def _record_of(reading: EmotionView) -> EmotionReadingRecord:
+    source = reading.source if reading.source in ("fast", "deep", "fused") else "fast"
+    return EmotionReadingRecord(
+        label=reading.label,
+        valence=reading.valence,
+        intensity=reading.intensity,
+        effort=reading.effort,
+        urgency=reading.urgency,
+        flags=sorted(name for name, raised in reading.flags.items() if raised),
+        source=source,
+    )
+
+
+class CRMSupportWriter:
+    """The turn's side effects in the CRM store (used by `commit` and `handoff` only)."""
+
+    def __init__(self, store: CRMStore) -> None:
+        self.store = store
+
+    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+        writer = self.store.writer(message.conversation_id)
+        message_id = writer.log_message("customer", message.text, sent_at=message.received_at)
+        writer.record_emotion_reading(message_id, _record_of(reading))
+        return str(message_id)
+
+    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
+        writer = self.store.writer(conversation_id)
+        approval_id = writer.record_approval(
+            decision=record.decision.action,
+            reviewer=record.decision.reviewer,
+            draft_text=record.draft,
+            final_text=record.final_text,
+        )
+        outbox_id = writer.queue_reply(approval_id)
+        writer.log_message(
+            "agent", record.final_text or record.draft, author_name=record.decision.reviewer
+        )
+        return str(outbox_id)
+
+    def record_decision(
+        self, conversation_id: str, customer_id: str, record: ApprovalRecord
+    ) -> None:
+        self.store.writer(conversation_id).record_approval(
+            decision=record.decision.action,
+            reviewer=record.decision.reviewer,
+            draft_text=record.draft,
+            final_text=record.final_text,
+            instruction=record.decision.instruction,
+        )
+
+    def open_handoff(self, package: HandoffPackage) -> str:
+        writer = self.store.writer(package.conversation_id)
+        reasons = ", ".join(hit.rule for hit in package.reasons) or "handoff"
+        return str(
+            writer.open_handoff_ticket(
+                subject=f"Handoff: {reasons}"[:200],
+                summary=package.model_dump_json(indent=1),
+                priority=package.priority,
+            )
+        )

@@ -1,0 +1,60 @@
+"""The draft check: citations, grounded figures, gesture limits, other people's data."""
+
+from __future__ import annotations
+
+from agents.support.check import check_draft, citations_in, with_disclosure
+from agents.support.schemas import Passage
+
+PASSAGES = [
+    Passage(
+        citation_id="retards#geste",
+        title="Retards",
+        text="Au-delà de 5 jours ouvrés, un bon d'achat de 10 € peut être offert.",
+        score=0.6,
+    )
+]
+FACTS = "Commande CMD-1001, 49,90 €."
+OWN = ["CMD-1001", "camille@example.fr", "0612345678"]
+
+
+def kinds(draft: str) -> list[str]:
+    return [f.kind for f in check_draft(draft, PASSAGES, FACTS, OWN, max_gesture_eur=20)]
+
+
+def test_a_grounded_cited_draft_passes() -> None:
+    draft = "Votre commande CMD-1001 (49,90 €) : un bon d'achat de 10 € [retards#geste]."
+    assert kinds(draft) == []
+
+
+def test_an_unknown_citation_blocks() -> None:
+    findings = check_draft("Voir [autre#doc].", PASSAGES, FACTS, OWN, 20)
+    assert [(f.kind, f.blocking) for f in findings] == [("unknown_citation", True)]
+    uncited = check_draft("Voir le site.", PASSAGES, FACTS, OWN, 20)
+    assert [(f.kind, f.blocking) for f in uncited] == [("no_citation", False)]
+
+
+def test_a_figure_found_nowhere_is_flagged_as_ungrounded() -> None:
+    assert kinds("Remboursement sous 3 jours [retards#geste].") == ["ungrounded"]
+
+
+def test_a_gesture_over_the_limit_blocks() -> None:
+    found = check_draft(
+        "Je vous offre un geste commercial de 50 € [retards#geste].", PASSAGES, FACTS, OWN, 20
+    )
+    assert any(f.kind == "gesture_over_limit" and f.blocking for f in found)
+
+
+def test_another_customers_details_block() -> None:
+    draft = "J'ai vu la commande CMD-2002 de paul@example.com, tél. 06 98 76 54 32 [retards#geste]."
+    assert sorted(kinds(draft)) == ["foreign_data", "foreign_data", "foreign_data"]
+
+
+def test_the_customers_own_details_pass() -> None:
+    assert kinds("Votre commande CMD-1001, écrivez à camille@example.fr [retards#geste].") == []
+
+
+def test_citations_and_disclosure() -> None:
+    assert citations_in("a [x#y] b [x#y] [z#w]") == ["x#y", "z#w"]
+    assert with_disclosure("Bonjour.", "IA.") == "Bonjour.\n\nIA."
+    assert with_disclosure("Bonjour.\n\nIA.", "IA.") == "Bonjour.\n\nIA."
+    assert with_disclosure("Bonjour.", None) == "Bonjour."
