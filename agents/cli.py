@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from agents.llm.cli import llm_app
+from agents.support.cli import support_app
 from tools.crm.cli import crm_app
 from tools.kb.cli import kb_app
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(llm_app, name="llm")
 app.add_typer(kb_app, name="kb")
 app.add_typer(crm_app, name="crm")
+app.add_typer(support_app, name="support")
 
 
 @app.command("app")

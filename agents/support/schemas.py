@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from prompts import Lang
 
 Priority = Literal["normal", "high", "urgent"]
+TurnChannel = Literal["email", "chat", "phone", "social", "form"]
 Outcome = Literal["awaiting_approval", "sent", "rejected", "taken_over", "handed_off"]
 
 
@@ -18,7 +19,7 @@ class InboundMessage(BaseModel):
 
     conversation_id: str
     text: str = Field(min_length=1, max_length=8000)
-    channel: Literal["email", "chat", "phone", "social", "form"] = "email"
+    channel: TurnChannel = "email"
     lang: Lang | None = None
     message_id: str | None = None
     received_at: datetime | None = None

@@ -9,15 +9,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from agents.support.ports import ApprovalRecord, ConversationContext, UnknownConversationError
+from agents.config import Settings
+from agents.llm.client import LLMClient
+from agents.support.checkpoint import open_checkpointer
+from agents.support.graph import SupportDeps
+from agents.support.policy import EscalationPolicy
+from agents.support.ports import (
+    ApprovalRecord,
+    ConversationContext,
+    EmotionReader,
+    UnknownConversationError,
+)
 from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
+from agents.support.service import SupportService
+from agents.support.threads import ThreadIndex, engine_for
+from knowledge import KNOWLEDGE_DIR
 from prompts import Lang
 from tools.crm.errors import ConversationNotFoundError
 from tools.crm.store import CRMStore
 from tools.crm.views import CustomerContext, EmotionReadingView
 from tools.crm.writer import EmotionReadingRecord
+from tools.kb.search import KnowledgeBase
 
 FLAG_ALIASES: dict[str, str] = {
     "asks_for_human": "asks_for_human",
@@ -200,3 +215,36 @@ class CRMSupportWriter:
                 priority=package.priority,
             )
         )
+
+
+def open_support_service(
+    settings: Settings,
+    *,
+    llm: LLMClient | None = None,
+    emotions: EmotionReader | None = None,
+    report: Callable[[str], None] = lambda _: None,
+) -> SupportService:
+    """The support service over the real stores: CRM, knowledge base, checkpoints."""
+    llm = llm or LLMClient(settings)
+    store = CRMStore.from_settings(settings)
+    knowledge = KnowledgeBase.open(settings)
+    if knowledge.count() == 0:
+        report("The knowledge base is empty: indexing the packaged documents once.")
+        knowledge.ingest(KNOWLEDGE_DIR)
+    deps = SupportDeps(
+        settings=settings,
+        llm=llm,
+        policy=EscalationPolicy.load(settings.escalation_policy_path),
+        contexts=CRMContextSource(store),
+        emotions=emotions or emotion_reader(settings, llm),
+        knowledge=knowledge,
+        writer=CRMSupportWriter(store),
+    )
+    checkpointer, close_checkpoints = open_checkpointer(settings)
+    threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
+
+    def close() -> None:
+        close_checkpoints()
+        store.close()
+
+    return SupportService(deps, checkpointer, threads, on_close=close)

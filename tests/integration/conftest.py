@@ -23,14 +23,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Integration tests are marked; tests that stop the shared server run last."""
-    for item in items:
-        if "tests/integration" in str(item.path):
-            item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)
-
-
 @pytest.fixture(scope="session")
 def llm_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings pointed at a real vLLM server started for this test session."""

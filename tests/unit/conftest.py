@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from agents.config import Settings
 
 class NetworkBlockedError(ConnectionRefusedError):
     """A unit test tried to reach the network (seen by clients as a refused connection)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_ressenti_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests see the documented defaults, whatever the shell exported."""
+    for name in [n for n in os.environ if n.startswith("RESSENTI_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)
