@@ -9,19 +9,12 @@ creates, and its commands run through `runuser`. `make test` installs the binari
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.integration.conftest import postgres_database
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 
@@ -29,96 +22,11 @@ BACKENDS = ["sqlite", "postgresql"]
 SEEDED_CUSTOMERS = 30
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _postgres_bin() -> Path:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
-    )
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).resolve().parent
-    raise RuntimeError("PostgreSQL server binaries not found: run `make postgres` (apt package)")
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """Base URL (no database name) of a PostgreSQL server started for this session."""
-    bindir = _postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="ressenti-pg-"))
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(root, "postgres", "postgres")
-    data = root / "data"
-    port = _free_port()
-
-    def run(*args: str | Path) -> None:
-        subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, cwd=root)
-
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    try:
-        run(
-            bindir / "initdb",
-            "-D",
-            data,
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        )
-        run(
-            bindir / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            root / "server.log",
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        if (data / "postmaster.pid").exists():
-            run(bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _postgres_database(base_url: str) -> Iterator[str]:
-    name = f"crm_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{base_url}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base_url}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _database_url(backend: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'crm.db'}"
     else:
-        yield from _postgres_database(request.getfixturevalue("postgres_server"))
+        yield from postgres_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture(params=BACKENDS)
