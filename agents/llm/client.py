@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 import openai
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_openai import ChatOpenAI
@@ -107,9 +108,16 @@ class LLMClient:
     is built from `Settings` as a `ChatOpenAI` pointed at `llm_base_url`.
     """
 
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        chat_model: BaseChatModel | None = None,
+        callbacks: list[BaseCallbackHandler] | None = None,
+    ) -> None:
         self.settings = settings
-        self._chat_model = chat_model if chat_model is not None else self._build_chat_model()
+        self._chat_model = (
+            chat_model if chat_model is not None else self._build_chat_model(callbacks=callbacks)
+        )
 
     def _build_chat_model(self, **overrides: Any) -> BaseChatModel:
         s = self.settings
