@@ -33,6 +33,8 @@ class DenseHead:
     biases: tuple[FloatArray, ...]
     thresholds: FloatArray
     """Per-label probability at or above which a label counts as present (multi-label)."""
+    priors: FloatArray
+    """Share of each label in the training data (GoEmotions' Reddit prior)."""
 
     def probabilities(self, features: FloatArray) -> FloatArray:
         """Label probabilities, shape (n, labels); each row sums to 1."""
@@ -45,6 +47,17 @@ class DenseHead:
         hidden = hidden - hidden.max(axis=1, keepdims=True)
         exp = np.exp(hidden)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float32)
+
+    def prior_corrected(self, probabilities: FloatArray) -> FloatArray:
+        """Probabilities under a uniform label prior instead of the training prior.
+
+        GoEmotions is one-third neutral and one-third positive; contact-centre messages are
+        not. Dividing by the training prior and normalising (Bayes' rule with the prior
+        swapped for a uniform one) stops the classifier from calling most complaints
+        neutral. The GoEmotions evaluation uses the raw probabilities.
+        """
+        adjusted = probabilities / np.maximum(self.priors, 1e-6)[None, :]
+        return np.asarray(adjusted / adjusted.sum(axis=1, keepdims=True), dtype=np.float32)
 
     def present(self, probabilities: FloatArray) -> npt.NDArray[np.bool_]:
         """Multi-label decision: labels over their threshold, and always the top label."""
@@ -72,6 +85,7 @@ class EmotionClassifier:
         for name, head in self.heads.items():
             arrays[f"{name}.labels"] = np.array(head.labels)
             arrays[f"{name}.thresholds"] = head.thresholds
+            arrays[f"{name}.priors"] = head.priors
             for index, (weight, bias) in enumerate(zip(head.weights, head.biases, strict=True)):
                 arrays[f"{name}.W{index}"] = weight.astype(np.float32)
                 arrays[f"{name}.b{index}"] = bias.astype(np.float32)
@@ -106,6 +120,7 @@ class EmotionClassifier:
                     weights=tuple(weights),
                     biases=tuple(biases),
                     thresholds=np.asarray(data[f"{name}.thresholds"], dtype=np.float32),
+                    priors=np.asarray(data[f"{name}.priors"], dtype=np.float32),
                 )
         embedder = str(meta.pop("embedder"))
         meta.pop("heads", None)

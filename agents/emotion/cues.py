@@ -84,29 +84,33 @@ _PERSON_EN = (
 RULES: tuple[CueRule, ...] = (
     # --- asks for a human ------------------------------------------------------------
     _rule("flag", "asks_for_human",
-          r"\b(?:parler|discuter|echanger|avoir affaire)\s+(?:a|avec)\s+(?:un(?:e)?\s+|le\s+|la\s+|votre\s+|vos\s+)?"
+          r"\b(?:parler|discuter|echanger|avoir affaire)\s+(?:a|avec)\s+(?:un(?:e)?\s+|le\s+|la\s+|votre\s+|vos\s+|son\s+|sa\s+|mon\s+|ma\s+)?"
           r"(?:vrai(?:e)?\s+|vraie\s+)?" + _PERSON_FR, negatable=True),
-    _rule("flag", "asks_for_human", r"\b(?:un|une)\s+(?:vrai(?:e)?\s+|etre\s+)humain(?:e)?\b"),
+    _rule("flag", "asks_for_human", r"\b(?:un|une)\s+(?:vrai(?:e)?\s+|etre\s+)?humain(?:e)?\b"),
     _rule("flag", "asks_for_human", r"\bquelqu'un de (?:reel|vrai|competent|humain)\b"),
     _rule("flag", "asks_for_human", r"\bmett(?:ez|re)[- ]moi en (?:relation|contact)\b"),
     _rule("flag", "asks_for_human",
           r"\bpass(?:ez|er)[- ]moi (?:un|une|le|la|votre) " + _PERSON_FR),
     _rule("flag", "asks_for_human",
           r"\b(?:qu'un|que quelqu'un|qu'une|qu'on|que le|que la)\s+(?:\w+\s+)?(?:me\s+)?rappelle\b"),
-    _rule("flag", "asks_for_human", r"\brappel(?:ez|er)[- ]moi\b"),
+    _rule("flag", "asks_for_human", r"\brappel(?:ez|er)[- ]moi\b|\bme rappeler\b"),
     _rule("flag", "asks_for_human", r"\b(?:pas|plus) (?:a|avec) (?:un|une|votre) (?:robot|bot|machine|chatbot|ia)\b"),
     _rule("flag", "asks_for_human",
           r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|the\s+|your\s+|some\s+)?(?:real\s+|actual\s+|live\s+)?"
           + _PERSON_EN, negatable=True),
     _rule("flag", "asks_for_human", r"\b(?:real|actual|live)\s+(?:human|person|agent|people)\b"),
     _rule("flag", "asks_for_human", r"\b(?:get|put|transfer) me (?:through )?to\b"),
+    _rule("flag", "asks_for_human", r"\bget me (?:a|an|the|your) " + _PERSON_EN),
     _rule("flag", "asks_for_human", r"\b(?:call|ring|phone) me back\b"),
     _rule("flag", "asks_for_human", r"\b(?:human|agent|representative|operator),? please\b"),
     _rule("flag", "asks_for_human", r"\bnot (?:a|another|some|your) (?:bot|robot|machine|chatbot)\b"),
     _rule("flag", "asks_for_human", r"\bescalate (?:this|my|it)\b"),
     # --- threatens to leave ----------------------------------------------------------
     _rule("flag", "threatens_to_leave",
-          r"\b(?:resilier|resilie|resilies|resilierai|resiliation|resilions)\b", negatable=True),
+          r"\b(?:resilier|resilie|resilies|resilierai|resiliation|resilions)\b"
+          # cancelling an option or a deceased relative's line is not leaving
+          r"(?!\s+(?:son|sa|ses|leur|l'option|une option|l'abonnement de|le contrat de|la ligne de))",
+          negatable=True),
     _rule("flag", "threatens_to_leave",
           r"\b(?:changer|change|changerai|passer|passe|passerai|partir|pars|aller|vais)\s+"
           r"(?:d'operateur|de fournisseur|d'operateur|chez (?:la )?concurrence|a la concurrence"
@@ -121,7 +125,7 @@ RULES: tuple[CueRule, ...] = (
     _rule("flag", "threatens_to_leave", r"\b(?:quitter|quitte|quitterai) (?:votre|vos|ce|cet|la|l')"
           r"\s*(?:operateur|service|enseigne|societe|entreprise|boutique|site)?", negatable=True),
     _rule("flag", "threatens_to_leave",
-          r"\b(?:cancel|terminate|end)\s+(?:my|the|this)\s+(?:contract|subscription|account|service"
+          r"\b(?:cancel(?:l?ing)?|terminat(?:e|ing)|end(?:ing)?)\s+(?:my|the|this)\s+(?:contract|subscription|account|service"
           r"|plan|line|membership|broadband|package)\b", negatable=True),
     _rule("flag", "threatens_to_leave",
           r"\b(?:switch|switching|move|moving|go|going|take my (?:business|money))\s+"
@@ -133,6 +137,8 @@ RULES: tuple[CueRule, ...] = (
     _rule("flag", "threatens_to_leave",
           r"\b(?:never|won't ever|will never)\s+(?:order|buy|shop)\b"),
     _rule("flag", "threatens_to_leave", r"\bport(?:ing)? (?:my|the) number\b"),
+    _rule("flag", "threatens_to_leave", r"\b(?:my )?(?:last|final) order (?:with|from) you\b"),
+    _rule("flag", "threatens_to_leave", r"\b(?:derniere|ultime) commande\b"),
     _rule("flag", "threatens_to_leave", r"\b(?:pac|stac) code\b"),
     # --- legal threat ----------------------------------------------------------------
     _rule("flag", "legal_threat", r"\bavocats?\b", negatable=True),
@@ -149,27 +155,30 @@ RULES: tuple[CueRule, ...] = (
     # --- vulnerable situation --------------------------------------------------------
     _rule("flag", "vulnerable_situation",
           r"\b(?:deces|decede|decedee|decedes|deuil|obseques|enterrement|veuf|veuve|disparition"
-          r"|mort(?:e)? (?:il y a|la semaine|le mois|recemment))\b"),
+          r"|(?:pere|mere|mari|femme|epoux|epouse|fils|fille|grand-mere|grand-pere|frere|soeur)"
+          r" (?:disparu(?:e)?|decede(?:e)?)|mort(?:e)? (?:il y a|la semaine|le mois|recemment))\b"),
     _rule("flag", "vulnerable_situation",
           r"\b(?:malade|maladie|hopital|hospitalise(?:e)?|cancer|chimio\w*|handicap\w*|dialyse"
           r"|oxygene|teleassistance|fauteuil roulant|invalidite|enceinte|depression|alzheimer)\b"),
     _rule("flag", "vulnerable_situation",
-          r"\b(?:chomage|licencie(?:e)?|rsa|surendettement|fin de mois|pas les moyens|plus les moyens"
+          r"\b(?:chomage|licencie(?:e)?|perdu mon (?:emploi|travail|boulot)|rsa|surendettement|fin de mois|pas les moyens|plus les moyens"
           r"|sans ressources|difficultes financieres|precarite|minima sociaux|plus un sou"
           r"|personne agee|\d{2} ans et seul(?:e)?|je vis seul(?:e)?)\b"),
     _rule("flag", "vulnerable_situation",
           r"\b(?:passed away|died|death|funeral|bereave\w*|widow\w*|deceased"
-          r"|lost my (?:husband|wife|mother|father|mum|mom|dad|son|daughter|partner))\b"),
+          r"|grieving|my late|lost my (?:husband|wife|mother|father|mum|mom|dad|son|daughter|partner))\b"),
     _rule("flag", "vulnerable_situation",
-          r"\b(?:sick|illness|hospital|hospitali[sz]ed|cancer|chemo\w*|disabled|disability|wheelchair"
+          r"\b(?:sick(?! of| and tired)|illness|hospital|hospitali[sz]ed|cancer|chemo\w*|disabled|disability|wheelchair"
           r"|dialysis|oxygen|pregnant|my carer|terminal|dementia)\b"),
     _rule("flag", "vulnerable_situation",
           r"\b(?:unemployed|lost my job|laid off|can't afford|cannot afford|hardship|on benefits"
-          r"|in debt|struggling financially|food bank|pensioner|elderly|live alone|living alone)\b"),
+          r"|in debt|struggling financially|food bank|elderly|live alone|living alone)\b"),
     # --- effort ----------------------------------------------------------------------
     _rule("effort", "repeat_contact",
           r"\b" + _NUM_FR + r"\s*(?:e|eme|ieme)?\s*(?:fois|appels|relances|mails|e-mails|courriels"
-          r"|messages|reclamations|tentatives)\b", 0.5),
+          r"|messages|reclamations|tentatives)\b", 0.7),
+    _rule("effort", "repeat_contact",
+          r"\b(?:deuxieme|seconde|2e|2eme)\s+fois\b|\bla derniere fois\b|\bdeja fait\b", 0.45),
     _rule("effort", "repeat_contact",
           r"\b(?:deja|encore|a nouveau|de nouveau)\s+(?:appele|ecrit|contacte|relance|signale|envoye"
           r"|fait|reclame|demande)\b", 0.45),
@@ -177,38 +186,46 @@ RULES: tuple[CueRule, ...] = (
           r"\bj'ai (?:deja|encore)\b|\b(?:je|on) (?:relance|rappelle|reecris)\b", 0.4),
     _rule("effort", "repeat_contact",
           r"\bpour la (?:\d+|deuxieme|troisieme|quatrieme|cinquieme|enieme|nieme)\s*(?:e|eme)?\s*fois\b"
-          r"|\benieme\b|\bencore une fois\b|\bchaque fois\b", 0.5),
+          r"|\benieme\b|\bencore une fois\b", 0.7),
+    _rule("effort", "repeat_contact", r"\b(?:a )?chaque fois\b", 0.45),
     _rule("effort", "repeat_contact",
-          r"\b" + _NUM_EN + r"\s+(?:times|calls|emails|messages|attempts|chats|complaints)\b", 0.5),
+          r"\b" + _NUM_EN + r"\s+(?:times|calls|emails|messages|attempts|chats|complaints)\b", 0.7),
+    _rule("effort", "repeat_contact",
+          r"\b(?:second time|last time|last week|did it already|already did)\b", 0.45),
     _rule("effort", "repeat_contact",
           r"\b(?:already|again|repeatedly)\s+(?:called|contacted|emailed|explained|sent|reported"
           r"|written|told|asked|complained)\b", 0.45),
     _rule("effort", "repeat_contact",
           r"\b(?:called|contacted|emailed|written to|chatted with)\s+(?:you\s+)?(?:again|already|before"
-          r"|twice|repeatedly)\b|\btwice\b|\bevery (?:single )?time\b", 0.45),
+          r"|twice|repeatedly)\b|\bevery (?:single )?time\b", 0.45),
     _rule("effort", "repeat_contact",
-          r"\bfor the (?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|umpteenth|nth) time\b"
-          r"|\bkeep (?:calling|asking|having to|chasing)\b|\bonce again\b", 0.5),
+          r"\b(?:third|fourth|fifth|\d+(?:st|nd|rd|th)|umpteenth|nth) time\b"
+          r"|\bkeep (?:calling|asking|having to|chasing)\b|\bonce again\b|\bchasing\b", 0.7),
     _rule("effort", "waiting",
           r"\b(?:depuis|ca fait|cela fait|voila|il y a|pendant|attendu|attends)\s+(?:plus de |pres de |bientot |deja |au moins )?"
           r"(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|dix|quinze|plusieurs)\s+" + _DURATION_FR + r"\b",
           0.35),
     _rule("effort", "waiting",
+          r"\b(?:\d+|un|une|deux|trois|quatre|cinq|six|dix|quinze|plusieurs)\s+(?:jours|semaines|mois)\s+"
+          r"(?:sans|que|de retard|apres)\b", 0.35),
+    _rule("effort", "waiting",
           r"\b(?:en attente|attente|patiente|patienter|toujours rien|toujours pas|toujours aucun"
           r"|sans nouvelles|sans reponse|aucune reponse|aucun retour)\b", 0.3),
     _rule("effort", "waiting",
           r"\b(?:for|over|almost|nearly|more than|about)\s+(?:\d+|a|an|one|two|three|four|five|six|ten"
-          r"|several)\s+" + _DURATION_EN + r"\b", 0.35),
+          r"|several)\s+" + _DURATION_EN + r"\b|\b(?:\d+|two|three|four|five|six|ten|several)\s+"
+          r"(?:days|weeks|months)\s+(?:without|after|late|now|ago)\b", 0.35),
     _rule("effort", "waiting",
           r"\b(?:been waiting|on hold|waited|still waiting|still no|still not|still nothing|still haven't"
           r"|no reply|no answer|no response|never heard back|heard nothing)\b", 0.3),
     _rule("effort", "transferred",
           r"\b(?:transfere(?:e)?|renvoye(?:e)?|balade(?:e)?|ping[- ]pong|de service en service"
           r"|d'un service a l'autre|personne ne (?:sait|repond|m'aide)|on me renvoie|on me dit"
-          r"|a chaque appel)\b", 0.45),
+          r"|a chaque appel|raccroche(?:nt)? au nez|tourne en rond)\b", 0.45),
     _rule("effort", "transferred",
           r"\b(?:transferred|passed around|bounced around|redirected|sent me to|told me to call"
-          r"|nobody (?:knows|answers|can)|no one (?:knows|answers|can)|each agent|every agent)\b", 0.45),
+          r"|nobody (?:knows|answers|can)|no one (?:knows|answers|can)|each agent|every agent"
+          r"|hanging up on me|hung up on me|round in circles)\b", 0.45),
     _rule("effort", "repeat_explain",
           r"\b(?:re-?expliquer|expliquer encore|expliquer a nouveau|repeter|me repeter|tout reexpliquer)\b"
           r"|\b(?:explain (?:it |this |everything |my (?:situation|problem) )?(?:again|all over)"
@@ -216,10 +233,10 @@ RULES: tuple[CueRule, ...] = (
     # --- urgency ---------------------------------------------------------------------
     _rule("urgency", "urgent",
           r"\b(?:urgent|urgence|au plus vite|immediatement|tout de suite|des que possible|rapidement"
-          r"|asap|aujourd'hui|ce soir|avant (?:demain|ce soir|lundi|mardi|mercredi|jeudi|vendredi|la fin))\b",
+          r"|asap|des aujourd'hui|ce soir|avant (?:demain|ce soir|lundi|mardi|mercredi|jeudi|vendredi|la fin))\b",
           0.5, negatable=True),
     _rule("urgency", "urgent",
-          r"\b(?:urgent|urgently|emergency|immediately|right now|right away|as soon as possible|today"
+          r"\b(?:urgent|urgently|emergency|immediately|right now|right away|as soon as possible|by today"
           r"|tonight|by tomorrow|before (?:monday|tuesday|wednesday|thursday|friday|the weekend|tomorrow))\b",
           0.5, negatable=True),
     _rule("urgency", "outage",

@@ -4,18 +4,20 @@ Three sources, combined by fixed rules (documented here because routing depends 
 
 1. **Classifier**: a multilingual sentence embedding (USE-m3 by default, trained once on
    English GoEmotions; the encoder maps French near English, which is what lets French work)
-   and the `taxonomy` head give a probability per label.
+   and the `taxonomy` head give a probability per label, moved from GoEmotions' label prior
+   (a third neutral) to a uniform one (`DenseHead.prior_corrected`).
 2. **Cue rules** (`agents.emotion.cues`): explicit French/English patterns set the flags,
    effort and urgency, add intensity (outrage words, shouting) and boost the probability of
    a label they name (a boost b multiplies that label's probability by 1 + 2b before the
-   distribution is normalised again). Rules cover what Reddit comments never taught the
+   distribution is normalised again); effort cues boost frustration by the effort score,
+   since a customer who has to chase is, in contact-centre terms, frustrated. Rules cover what Reddit comments never taught the
    classifier: contact-centre phrasing.
 3. **Lexicon** (VADER / VADER-FR): a compound valence.
 
 valence   = 0.6 · Σ p(label)·valence(label) + 0.4 · lexicon (classifier alone if the
             lexicon found no word)
-intensity = Σ p(label)·arousal(label) · (0.5 + 0.5 · top probability)
-            + 0.3 · |lexicon| + cue intensity, clipped to [0, 1]
+intensity = Σ p(label)·arousal(label) + 0.25 · |lexicon| + cue intensity
+            + 0.15 per threat flag (leaving, legal) + 0.2 · effort, clipped to [0, 1]
 effort    = noisy-or of the effort cues (repeat contact, waiting, transfers, re-explaining)
 urgency   = noisy-or of the urgency cues, 0.3 for a vulnerable situation, 0.2 for a legal
             threat, and 0.3 · intensity when the message is negative
@@ -82,7 +84,9 @@ class FastReader:
         given = list(langs) if langs is not None else [None] * len(texts)
         if len(given) != len(texts):
             raise ValueError("texts and langs differ in length")
-        probabilities = self._head.probabilities(self.embedder.embed(list(texts)))
+        probabilities = self._head.prior_corrected(
+            self._head.probabilities(self.embedder.embed(list(texts)))
+        )
         return [
             self._combine(text, lang or detect_lang(text), row)
             for text, lang, row in zip(texts, given, probabilities, strict=True)
@@ -96,8 +100,11 @@ class FastReader:
         model_valence = sum(scores[name] * LABEL_VALENCE[name] for name in LABELS)
         valence = model_valence if lexical == 0.0 else 0.6 * model_valence + 0.4 * lexical
         arousal = sum(scores[name] * LABEL_AROUSAL[name] for name in LABELS)
-        intensity = arousal * (0.5 + 0.5 * scores[label]) + 0.3 * abs(lexical) + cues.intensity
         flags = EmotionFlags(**{name: True for name in cues.flags})
+        threats = int(flags.threatens_to_leave) + int(flags.legal_threat)
+        intensity = (
+            arousal + 0.25 * abs(lexical) + cues.intensity + 0.15 * threats + 0.2 * cues.effort
+        )
         urgency_parts = [cues.urgency]
         if flags.vulnerable_situation:
             urgency_parts.append(0.3)
@@ -123,8 +130,10 @@ class FastReader:
 def boosted_scores(probabilities: np.ndarray, cues: CueHits) -> dict[EmotionLabel, float]:
     """Classifier probabilities with the cue rules' label boosts, normalised to sum to 1."""
     raw = np.asarray(probabilities, dtype=np.float64).copy()
+    boosts = dict(cues.label_boosts)
+    boosts["frustration"] = max(boosts.get("frustration", 0.0), cues.effort)
     for index, name in enumerate(LABELS):
-        raw[index] *= 1.0 + LABEL_BOOST_FACTOR * cues.label_boosts.get(name, 0.0)
+        raw[index] *= 1.0 + LABEL_BOOST_FACTOR * boosts.get(name, 0.0)
     raw /= raw.sum()
     rounded = {name: round(float(value), 4) for name, value in zip(LABELS, raw, strict=True)}
     return rounded

@@ -63,7 +63,7 @@ LABEL_AROUSAL: dict[str, float] = {
     "sadness": 0.5,
     "confusion": 0.3,
     "neutral": 0.05,
-    "satisfaction": 0.5,
+    "satisfaction": 0.35,
 }
 """Typical intensity (arousal) of each label, used for the intensity estimate."""
 

@@ -8,7 +8,8 @@ Two heads over the same sentence embeddings:
 - `ekman`: Ekman's six emotions + neutral, from the dataset's own `ekman/` files, to
   compare with the published anchors.
 
-Each head is a multinomial logistic regression. A row with k gold labels is repeated k
+Each head is a multinomial logistic regression; the label shares of the training rows are
+stored with it (the fast reader swaps that prior for a uniform one, see `DenseHead`). A row with k gold labels is repeated k
 times with weight 1/k, so every row counts once. Per-label thresholds for the multi-label
 decision are tuned on the dev split. Deterministic for a given seed: the optional training
 subsample and the solver's initialisation come from `--seed`.
@@ -77,14 +78,16 @@ def fit_head(
     model.fit(features[rows], classes, sample_weight=weights)
     if list(model.classes_) != list(range(len(names))):
         raise ValueError("a label has no training row; use more training rows")
+    priors = np.bincount(classes, weights=weights, minlength=len(names))
     head = DenseHead(
         labels=names,
         weights=(model.coef_.T.astype(np.float32),),
         biases=(model.intercept_.astype(np.float32),),
         thresholds=np.full(len(names), 0.5, dtype=np.float32),
+        priors=(priors / priors.sum()).astype(np.float32),
     )
     thresholds = best_thresholds(head.probabilities(dev_features), dev_gold)
-    return DenseHead(head.labels, head.weights, head.biases, thresholds)
+    return DenseHead(head.labels, head.weights, head.biases, thresholds, head.priors)
 
 
 def embed_split(
