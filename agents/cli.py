@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agents.emotion.cli import emotion_app
 from agents.llm.cli import llm_app
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(llm_app, name="llm")
+app.add_typer(emotion_app, name="emotion")
 
 
 @app.command("app")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from agents.emotion.fast import FastReader
 from agents.emotion.metrics import ClassReport, f1_of, single_label_report
 from agents.emotion.schema import Band, EmotionReading, Lang
 from agents.emotion.taxonomy import LABELS
@@ -130,3 +131,10 @@ def _share(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
 
 
+
+
+def classifier_labels(reader: FastReader, texts: list[str]) -> list[str]:
+    """The classifier's top label alone (prior-corrected, no cue rules, no lexicon)."""
+    head = reader.classifier.head("taxonomy")
+    probabilities = head.prior_corrected(head.probabilities(reader.embedder.embed(texts)))
+    return [head.labels[int(i)] for i in probabilities.argmax(axis=1)]
