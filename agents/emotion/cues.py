@@ -286,6 +286,10 @@ RULES: tuple[CueRule, ...] = (
           r"|a quoi correspond|pourquoi|je ne sais pas comment|perdu(?:e)? dans)\b"
           r"|\b(?:don't understand|do not understand|doesn't make sense|confused|confusing|what is this"
           r"|why (?:was|am|is|did)|not sure how|no idea (?:why|how|what))\b", 0.8),
+    _rule("label", "neutral",
+          r"^\W*(?:bonjour|bonsoir|hello|hi)?\W*(?:pouvez-vous|pourriez-vous|est-ce possible|est-il possible"
+          r"|je souhaite|je souhaiterais|je voudrais|j'aimerais|merci de|could you|can you|would you"
+          r"|i'd like|i would like|is it possible|please)\b", 1.0),
     _rule("label", "satisfaction",
           r"\b(?:merci beaucoup|merci infiniment|merci pour|parfait|super|genial|top|ravi(?:e)?|content(?:e)?"
           r"|satisfait(?:e)?|excellent|bravo|efficace|rapide et)\b"
