@@ -78,7 +78,9 @@ class EmotionClassifier:
         try:
             return self.heads[name]
         except KeyError:
-            raise KeyError(f"the artefact has no head '{name}' (it has {sorted(self.heads)})")
+            raise KeyError(
+                f"the artefact has no head '{name}' (it has {sorted(self.heads)})"
+            ) from None
 
     def save(self, path: Path) -> None:
         arrays: dict[str, Any] = {}

@@ -1,8 +1,8 @@
 """`ressenti emotion`: read a JSONL file of messages, and evaluate the readers.
 
-    ressenti emotion --input IN.jsonl --output OUT.jsonl [--deep]
-    ressenti emotion eval [--set PATH]
-    ressenti emotion goemotions-eval --data PATH [--image-dir DIR]
+ressenti emotion --input IN.jsonl --output OUT.jsonl [--deep]
+ressenti emotion eval [--set PATH]
+ressenti emotion goemotions-eval --data PATH [--image-dir DIR]
 """
 
 from __future__ import annotations
@@ -109,7 +109,9 @@ def read_messages(
         )
     if deep_reader is not None:
         deep_reader.close()
-    note = f", {summary.deep_fallbacks} deep reading(s) fell back on the fast reader" if deep else ""
+    note = (
+        f", {summary.deep_fallbacks} deep reading(s) fell back on the fast reader" if deep else ""
+    )
     console.print(
         f"{summary.written} reading(s) written to {output_path}, "
         f"{summary.bad} bad line(s) skipped{note}."
@@ -120,7 +122,9 @@ def read_messages(
 def evaluate_curated(
     set_path: Annotated[
         Path | None,
-        typer.Option("--set", help="Curated JSONL set (default: evals/emotion/customer_service.jsonl)."),
+        typer.Option(
+            "--set", help="Curated JSONL set (default: evals/emotion/customer_service.jsonl)."
+        ),
     ] = None,
     details: Annotated[bool, typer.Option(help="List every message read wrongly.")] = False,
 ) -> None:
@@ -136,15 +140,26 @@ def evaluate_curated(
     out = Console()
     table = Table(title=f"Fast reader on {set_path or 'the curated customer-service set'}")
     for column in (
-        "subset", "n", "label acc", "label macro-F1", "classifier-only acc",
-        "classifier-only macro-F1", "intensity band acc", "effort band acc",
+        "subset",
+        "n",
+        "label acc",
+        "label macro-F1",
+        "classifier-only acc",
+        "classifier-only macro-F1",
+        "intensity band acc",
+        "effort band acc",
     ):
         table.add_column(column)
     for r in results:
         table.add_row(
-            r.subset, str(r.messages), f"{r.label_accuracy:.3f}", f"{r.label_macro_f1:.3f}",
-            f"{r.classifier_only_accuracy:.3f}", f"{r.classifier_only_macro_f1:.3f}",
-            f"{r.intensity_band_accuracy:.3f}", f"{r.effort_band_accuracy:.3f}",
+            r.subset,
+            str(r.messages),
+            f"{r.label_accuracy:.3f}",
+            f"{r.label_macro_f1:.3f}",
+            f"{r.classifier_only_accuracy:.3f}",
+            f"{r.classifier_only_macro_f1:.3f}",
+            f"{r.intensity_band_accuracy:.3f}",
+            f"{r.effort_band_accuracy:.3f}",
         )
     out.print(table)
     flags = Table(title="Flags (precision / recall / F1, support)")
@@ -154,7 +169,10 @@ def evaluate_curated(
     for r in results:
         flags.add_row(
             r.subset,
-            *(f"{c.precision:.2f} / {c.recall:.2f} / {c.f1:.2f} ({c.support})" for c in r.flags.values()),
+            *(
+                f"{c.precision:.2f} / {c.recall:.2f} / {c.f1:.2f} ({c.support})"
+                for c in r.flags.values()
+            ),
         )
     out.print(flags)
     labels = Table(title="Per-label F1 (full fast reader)")
@@ -189,8 +207,9 @@ def evaluate_goemotions(
         Path | None, typer.Option(help="Embedding cache (default ~/.cache/ressenti-dev/emotion).")
     ] = None,
 ) -> None:
-    """Macro-F1, per-class F1 and confusion matrices of the shipped classifier on GoEmotions test."""
-    from evals.emotion.goemotions_eval import evaluate_goemotions as run, save_confusion_image
+    """Macro-F1, per-class F1 and confusion matrices of the shipped classifier (GoEmotions test)."""
+    from evals.emotion.goemotions_eval import evaluate_goemotions as run
+    from evals.emotion.goemotions_eval import save_confusion_image
 
     if not data.is_dir():
         console.print(f"[red]No GoEmotions folder at {data}.[/red]")
@@ -209,7 +228,9 @@ def evaluate_goemotions(
         for column in ("label", "precision", "recall", "F1", "support"):
             table.add_column(column)
         for c in evaluation.report.classes:
-            table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
+            table.add_row(
+                c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support)
+            )
         out.print(table)
         matrix = Table(
             title=f"{evaluation.head} confusion ({evaluation.single_label_rows} single-label rows; "

@@ -59,7 +59,9 @@ def format_crm_facts(facts: CrmFacts) -> str:
     lines = []
     for key in sorted(facts):
         value = facts[key]
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        text = (
+            value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        )
         lines.append(f"{key}: {text}")
     return "\n".join(lines) or "(none)"
 

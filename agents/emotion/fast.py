@@ -10,8 +10,8 @@ Three sources, combined by fixed rules (documented here because routing depends 
    effort and urgency, add intensity (outrage words, shouting) and boost the probability of
    a label they name (a boost b multiplies that label's probability by 1 + 2b before the
    distribution is normalised again); effort cues boost frustration by the effort score,
-   since a customer who has to chase is, in contact-centre terms, frustrated. Rules cover what Reddit comments never taught the
-   classifier: contact-centre phrasing.
+   since a customer who has to chase is, in contact-centre terms, frustrated. Rules cover
+   what Reddit comments never taught the classifier: contact-centre phrasing.
 3. **Lexicon** (VADER / VADER-FR): a compound valence.
 
 valence   = 0.6 · Σ p(label)·valence(label) + 0.4 · lexicon (classifier alone if the

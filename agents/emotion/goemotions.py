@@ -82,9 +82,7 @@ def cached_embeddings(
         chunks.append(embedder.embed(batch, kind="passage"))
         if progress is not None:
             progress(len(batch))
-    vectors = (
-        np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
-    )
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors

@@ -11,18 +11,23 @@ import re
 
 from agents.emotion.schema import Lang
 
-_FRENCH = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_FRENCH = _words(
     "le la les un une des du de et est je j tu il elle nous vous ils on ne pas plus que qui "
     "quoi pour dans sur avec mon ma mes ton votre vos ce cette ces c ça ca au aux "
     "suis ai avez êtes sont fait toujours encore depuis merci bonjour bonsoir bjr slt "
     "jamais rien mais ou où si car donc très tres aussi moi me m y en d l n qu s "
-    "commande colis facture abonnement forfait remboursement".split()
+    "commande colis facture abonnement forfait remboursement"
 )
-_ENGLISH = frozenset(
+_ENGLISH = _words(
     "the a an and is are was were i you he she we they it not no to of in on for with my "
     "your this that these those be been have has had do does did can could would will "
     "just still again please thanks thank hello hi order parcel bill refund account "
-    "what why how when where there here me am at from by an if or but so".split()
+    "what why how when where there here me am at from by an if or but so"
 )
 _WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]+")
 _ACCENTED = re.compile(r"[àâçéèêëîïôùûüœ]")

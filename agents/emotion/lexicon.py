@@ -23,9 +23,10 @@ class LexiconValence:
                 with warnings.catch_warnings():
                     # fuzzywuzzy warns that python-Levenshtein is absent; it is not needed.
                     warnings.simplefilter("ignore", UserWarning)
+                    warnings.simplefilter("ignore", DeprecationWarning)  # its own regex escapes
                     from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
             else:
-                from vaderSentiment.vaderSentiment import (  # type: ignore[no-redef]
+                from vaderSentiment.vaderSentiment import (
                     SentimentIntensityAnalyzer,
                 )
             self._analysers[lang] = SentimentIntensityAnalyzer()

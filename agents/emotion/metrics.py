@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,7 @@ def f1_of(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def multilabel_report(
-    labels: tuple[str, ...] | list[str],
+    labels: Sequence[str],
     gold: npt.NDArray[np.bool_],
     predicted: npt.NDArray[np.bool_],
 ) -> MultiLabelReport:
@@ -52,7 +53,9 @@ def multilabel_report(
     return MultiLabelReport(classes)
 
 
-def single_label_report(labels: list[str], gold: list[str], predicted: list[str]) -> MultiLabelReport:
+def single_label_report(
+    labels: Sequence[str], gold: Sequence[str], predicted: Sequence[str]
+) -> MultiLabelReport:
     """F1 of each label when every row has exactly one gold and one predicted label."""
     index = {label: i for i, label in enumerate(labels)}
     g = np.zeros((len(gold), len(labels)), dtype=bool)
@@ -60,11 +63,11 @@ def single_label_report(labels: list[str], gold: list[str], predicted: list[str]
     for row, (gl, pl) in enumerate(zip(gold, predicted, strict=True)):
         g[row, index[gl]] = True
         p[row, index[pl]] = True
-    return multilabel_report(labels, g, p)
+    return multilabel_report(list(labels), g, p)
 
 
 def confusion_matrix(
-    labels: tuple[str, ...] | list[str], gold: list[str], predicted: list[str]
+    labels: Sequence[str], gold: Sequence[str], predicted: Sequence[str]
 ) -> npt.NDArray[np.int64]:
     """Counts[gold, predicted] for single-label rows."""
     index = {label: i for i, label in enumerate(labels)}

@@ -9,10 +9,11 @@ Two heads over the same sentence embeddings:
   compare with the published anchors.
 
 Each head is a multinomial logistic regression; the label shares of the training rows are
-stored with it (the fast reader swaps that prior for a uniform one, see `DenseHead`). A row with k gold labels is repeated k
-times with weight 1/k, so every row counts once. Per-label thresholds for the multi-label
-decision are tuned on the dev split. Deterministic for a given seed: the optional training
-subsample and the solver's initialisation come from `--seed`.
+stored with it (the fast reader swaps that prior for a uniform one, see `DenseHead`). A row
+with k gold labels is repeated k times with weight 1/k, so every row counts once.
+Per-label thresholds for the multi-label decision are tuned on the dev split. Deterministic
+for a given seed: the optional training subsample and the solver's initialisation come from
+`--seed`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rich.progress import Progress
 from agents.emotion.classifier import DenseHead, EmotionClassifier, default_artefact_path
 from agents.emotion.goemotions import (
     GoEmotionsSplit,
+    Level,
     Split,
     cached_embeddings,
     default_cache_dir,
@@ -133,7 +135,7 @@ def train(
     dev_rows, dev_x = embed_split(embedder, data, "dev", cache)
     heads: dict[str, DenseHead] = {}
     for head_name, names in (("taxonomy", LABELS), ("ekman", EKMAN_LABELS)):
-        level = "original" if head_name == "taxonomy" else "ekman"
+        level: Level = "original" if head_name == "taxonomy" else "ekman"
         train_split = load_split(data, level, "train")
         dev_split = load_split(data, level, "dev")
         if head_name == "taxonomy":

@@ -57,8 +57,14 @@ def load_curated(path: Path | None = None) -> list[CuratedMessage]:
             raise ValueError(f"{source}:{number}: unknown flags {sorted(unknown)}")
         rows.append(
             CuratedMessage(
-                raw["id"], raw["lang"], raw["domain"], raw["text"], raw["label"],
-                raw["intensity"], raw["effort"], frozenset(raw["flags"]),
+                raw["id"],
+                raw["lang"],
+                raw["domain"],
+                raw["text"],
+                raw["label"],
+                raw["intensity"],
+                raw["effort"],
+                frozenset(raw["flags"]),
             )
         )
     return rows
@@ -101,8 +107,12 @@ def score_curated(
         flags = {}
         for flag in FLAG_NAMES:
             tp = sum(flag in messages[i].flags and getattr(readings[i].flags, flag) for i in rows)
-            fp = sum(flag not in messages[i].flags and getattr(readings[i].flags, flag) for i in rows)
-            fn = sum(flag in messages[i].flags and not getattr(readings[i].flags, flag) for i in rows)
+            fp = sum(
+                flag not in messages[i].flags and getattr(readings[i].flags, flag) for i in rows
+            )
+            fn = sum(
+                flag in messages[i].flags and not getattr(readings[i].flags, flag) for i in rows
+            )
             precision, recall, f1 = f1_of(tp, fp, fn)
             support = sum(flag in messages[i].flags for i in rows)
             flags[flag] = ClassReport(flag, precision, recall, f1, support)
@@ -115,7 +125,8 @@ def score_curated(
                 classifier_only_accuracy=_share(gold, plain),
                 classifier_only_macro_f1=alone.macro_f1,
                 intensity_band_accuracy=_share(
-                    [messages[i].intensity for i in rows], [readings[i].intensity_band for i in rows]
+                    [messages[i].intensity for i in rows],
+                    [readings[i].intensity_band for i in rows],
                 ),
                 effort_band_accuracy=_share(
                     [messages[i].effort for i in rows], [readings[i].effort_band for i in rows]
@@ -129,8 +140,6 @@ def score_curated(
 
 def _share(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
-
-
 
 
 def classifier_labels(reader: FastReader, texts: list[str]) -> list[str]:

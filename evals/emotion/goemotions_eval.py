@@ -40,11 +40,14 @@ def evaluate_goemotions(
     embedder = get_embedder(classifier.embedder)
     original = load_split(data, "original", "test")
     features = cached_embeddings(
-        embedder, original.texts, cache_dir or default_cache_dir(), f"original-test-{len(original.texts)}"
+        embedder,
+        original.texts,
+        cache_dir or default_cache_dir(),
+        f"original-test-{len(original.texts)}",
     )
     ekman = load_split(data, "ekman", "test")
-    gold_by_head = {
-        "taxonomy": [list(map_goemotions(row)) for row in original.labels],
+    gold_by_head: dict[str, list[list[str]]] = {
+        "taxonomy": [list[str](map_goemotions(row)) for row in original.labels],
         "ekman": ekman.labels,
     }
     results = []
@@ -83,7 +86,8 @@ def save_confusion_image(evaluation: HeadEvaluation, path: Path) -> None:
     axes.set_ylabel("gold")
     axes.set_title(
         f"GoEmotions test, {evaluation.head} head "
-        f"(macro-F1 {evaluation.report.macro_f1:.3f}; {evaluation.single_label_rows} single-label rows)"
+        f"(macro-F1 {evaluation.report.macro_f1:.3f}; "
+        f"{evaluation.single_label_rows} single-label rows)"
     )
     for row in range(len(matrix)):
         for column in range(len(matrix)):

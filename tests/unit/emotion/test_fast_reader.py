@@ -46,8 +46,10 @@ def test_clear_messages_are_read_sensibly(fast_reader: FastReader, text: str, la
 def test_french_works_without_the_lang_hint(fast_reader: FastReader) -> None:
     reading = fast_reader.read("Trois semaines sans internet, je porte plainte et je résilie !")
     assert reading.lang == "fr"
-    assert reading.flags.legal_threat and reading.flags.threatens_to_leave
-    assert reading.valence < 0 and reading.intensity_band == "high"
+    assert reading.flags.legal_threat
+    assert reading.flags.threatens_to_leave
+    assert reading.valence < 0
+    assert reading.intensity_band == "high"
 
 
 def test_a_batch_reads_like_single_messages(fast_reader: FastReader) -> None:

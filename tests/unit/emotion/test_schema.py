@@ -42,7 +42,9 @@ def test_an_evidence_span_cannot_end_before_it_starts() -> None:
         EvidenceSpan(start=5, end=2, text="x", signal="legal_threat")
 
 
-@pytest.mark.parametrize(("value", "band"), [(0.0, "low"), (0.33, "low"), (0.34, "medium"), (0.7, "high")])
+@pytest.mark.parametrize(
+    ("value", "band"), [(0.0, "low"), (0.33, "low"), (0.34, "medium"), (0.7, "high")]
+)
 def test_bands(value: float, band: str) -> None:
     assert band_of(value) == band
 
@@ -61,8 +63,19 @@ def test_record_round_trip_keeps_everything_with_the_store_column_names() -> Non
         message_id="m1", conversation_id="c1", customer_id="u1", created_at=created
     )
     assert set(record) == {
-        "message_id", "conversation_id", "customer_id", "label", "scores", "valence",
-        "intensity", "effort", "urgency", "flags", "evidence", "source", "created_at",
+        "message_id",
+        "conversation_id",
+        "customer_id",
+        "label",
+        "scores",
+        "valence",
+        "intensity",
+        "effort",
+        "urgency",
+        "flags",
+        "evidence",
+        "source",
+        "created_at",
     }
     assert record["source"] == "fused"
     assert record["flags"]["threatens_to_leave"] is True

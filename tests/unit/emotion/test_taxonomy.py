@@ -10,11 +10,11 @@ from agents.emotion.taxonomy import (
     map_goemotions,
 )
 
-GOEMOTIONS_LABELS = (
+GOEMOTIONS_LABELS = str.split(
     "admiration amusement anger annoyance approval caring confusion curiosity desire "
     "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy love "
     "nervousness optimism pride realization relief remorse sadness surprise neutral"
-).split()
+)
 
 
 def test_every_goemotions_label_maps_onto_the_taxonomy() -> None:
