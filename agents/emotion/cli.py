@@ -57,8 +57,12 @@ def read_messages(
         Path | None, typer.Option("--output", "-o", help="JSONL file of readings to write.")
     ] = None,
     deep: Annotated[
-        bool, typer.Option("--deep", help="Also ask the LLM and fuse its reading.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--deep/--fast-only",
+            help="Also ask the LLM and fuse its reading (default: RESSENTI_EMOTION_DEEP_ENABLED).",
+        ),
+    ] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Messages embedded together.")
     ] = DEFAULT_BATCH_SIZE,
@@ -75,6 +79,8 @@ def read_messages(
     settings = Settings()
     fast_reader = _fast_reader(settings)
     deep_reader = None
+    if deep is None:
+        deep = settings.emotion_deep_enabled
     if deep:
         from agents.emotion.deep import DeepReader
         from agents.llm.client import LLMClient

@@ -95,3 +95,25 @@ def test_parse_line_reasons(line: str, reason: str) -> None:
     assert hasattr(parsed, "reason")
     assert reason in parsed.reason  # type: ignore[union-attr]
     assert parse_line(4, "   ") is None
+
+
+def test_the_group_without_arguments_shows_its_commands() -> None:
+    result = CliRunner().invoke(app, ["emotion"])
+    assert result.exit_code == 0
+    assert "goemotions-eval" in result.output
+    assert "eval" in result.output
+
+
+def test_deep_mode_without_a_server_falls_back_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESSENTI_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("RESSENTI_DATA_DIR", str(tmp_path / "data"))
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": 1, "text": "Mon avocat !"})])
+    target = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["emotion", "-i", str(source), "-o", str(target), "--deep"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(target.read_text(encoding="utf-8"))
+    assert row["source"] == "fast"
+    assert row["flags"]["legal_threat"] is True
+    assert "1 deep reading(s) fell back on the fast reader" in result.output
