@@ -3,10 +3,14 @@
 The default LLM (SmolLM2-135M) does not judge emotion sensibly, and even a good model can
 be talked into a reading by the message itself. So the fusion is asymmetric:
 
-1. **Label and scores.** If the fast reader is confident (top score ≥ `strong_score`) or a
-   cue rule named the label, the fast scores are kept. Otherwise the scores are the blend
-   `(1 - w) · fast + w · deep`, with `w` the configured deep weight (0.3 by default).
-2. **Valence and intensity** are blended with the same weight.
+1. **Strong fast evidence wins.** The fast reading is *strong* when its top score is at
+   least `strong_score` or when any cue rule fired (a flag, effort, urgency, outrage or a
+   label cue: explicit words in the message). Then its label, scores, valence and
+   intensity are kept as they are: the LLM adds context (trigger, rationale, quotes), not
+   judgement. Seen with SmolLM2-135M on "trois semaines sans internet… mon avocat": it
+   answered confusion, confidence 1, valence +1.
+2. **Otherwise blend.** Scores, valence and intensity are `(1 - w) · fast + w · deep`, with
+   `w` the configured deep weight (0.3 by default).
 3. **Effort and urgency** are `max(fast, blend)`: what the cue rules established (repeated
    contacts, an outage) is a floor the LLM cannot lower.
 4. **Flags.** Every flag the fast reader raised stays raised: the LLM cannot clear a
@@ -44,17 +48,19 @@ def fuse(
 ) -> EmotionReading:
     """One reading from a fast and a deep reading of the same message (source `fused`)."""
     w = deep_weight
-    fast_is_strong = max(fast.scores.values()) >= strong_score or any(
-        span.signal.startswith("label:") for span in fast.evidence
-    )
-    if fast_is_strong:
-        scores = dict(fast.scores)
-    else:
-        scores = {name: (1 - w) * fast.scores[name] + w * deep.scores[name] for name in LABELS}
-    label: EmotionLabel = max(LABELS, key=lambda name: scores[name])
+    fast_is_strong = max(fast.scores.values()) >= strong_score or bool(fast.evidence)
 
     def blend(a: float, b: float) -> float:
         return (1 - w) * a + w * b
+
+    if fast_is_strong:
+        scores = dict(fast.scores)
+        valence, intensity = fast.valence, fast.intensity
+    else:
+        scores = {name: blend(fast.scores[name], deep.scores[name]) for name in LABELS}
+        valence = blend(fast.valence, deep.valence)
+        intensity = blend(fast.intensity, deep.intensity)
+    label: EmotionLabel = max(LABELS, key=lambda name: scores[name])
 
     deep_grounded = bool(deep.evidence)
     flags = {}
@@ -68,8 +74,8 @@ def fuse(
     return EmotionReading(
         label=label,
         scores=scores,
-        valence=blend(fast.valence, deep.valence),
-        intensity=blend(fast.intensity, deep.intensity),
+        valence=valence,
+        intensity=intensity,
         effort=max(fast.effort, blend(fast.effort, deep.effort)),
         urgency=max(fast.urgency, blend(fast.urgency, deep.urgency)),
         flags=EmotionFlags(**flags),

@@ -189,3 +189,20 @@ def test_crm_facts_and_quotes_helpers() -> None:
     assert format_crm_facts({"b": 2, "a": "late"}) == "a: late\nb: 2"
     spans = grounded_spans("Le colis est en RETARD.", ["en retard", "xx", "absent"])
     assert [(s.start, s.end, s.text) for s in spans] == [(13, 22, "en RETARD")]
+
+
+def test_any_cue_evidence_protects_a_weak_fast_label_and_valence() -> None:
+    fast = make_reading(
+        "frustration",
+        top=0.3,
+        valence=-0.5,
+        intensity=0.7,
+        effort=0.7,
+        evidence=[EvidenceSpan(start=0, end=15, text="trois semaines", signal="effort:waiting")],
+    )
+    nonsense = make_reading("confusion", top=1.0, valence=1.0, intensity=1.0, source="deep")
+    fused = fuse(fast, nonsense, deep_weight=0.3, strong_score=0.6)
+    assert fused.label == "frustration"
+    assert fused.valence == -0.5
+    assert fused.intensity == 0.7
+    assert fused.source == "fused"
