@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agents.emotion.cli import emotion_app
 from agents.llm.cli import llm_app
 from agents.support.cli import support_app
 from tools.crm.cli import crm_app
@@ -19,6 +20,7 @@ app.add_typer(llm_app, name="llm")
 app.add_typer(kb_app, name="kb")
 app.add_typer(crm_app, name="crm")
 app.add_typer(support_app, name="support")
+app.add_typer(emotion_app, name="emotion")
 
 
 @app.command("app")

@@ -137,6 +137,28 @@ class Settings(BaseSettings):
     Scores are embedder-specific: `e5-small-q4` puts nearly everything between 0.80 and 0.90
     and would need about 0.84."""
 
+    # --- Emotion layer -------------------------------------------------------------------
+    emotion_model_path: Path | None = None
+    """Classifier artefact of the fast emotion reader. Default: the one shipped in
+    `agents/emotion/model/classifier.npz` (retrain with `python -m agents.emotion.train`)."""
+
+    emotion_deep_enabled: bool = False
+    """Whether the deep LLM reader runs next to the fast reader on each message."""
+
+    emotion_deep_timeout_s: float = Field(default=20.0, gt=0)
+    """Time budget of one deep reading; past it the fast reading is used alone."""
+
+    emotion_deep_weight: float = Field(default=0.3, ge=0, le=1)
+    """Weight of the deep reading in the fusion. Keep it low with the tiny default model;
+    at 0.5 or more the LLM may also add flags it backs with a quote from the message."""
+
+    emotion_strong_score: float = Field(default=0.6, ge=0, le=1)
+    """Fast-reader top score at or above which the LLM cannot change the label."""
+
+    emotion_recovery_valence: float = Field(default=0.0, ge=-1, le=1)
+    """Valence a conversation must climb back to, after its most negative message, for the
+    sentiment-recovery KPI."""
+
     # --- Derived values ----------------------------------------------------------------
     @cached_property
     def runtime_path(self) -> Path:

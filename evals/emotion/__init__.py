@@ -1,0 +1,1 @@
+"""Emotion-layer evaluations: GoEmotions' test split and the curated customer-service set."""
