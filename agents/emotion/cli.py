@@ -252,3 +252,61 @@ def evaluate_goemotions(
         save_confusion_image(evaluation, image)
         out.print(f"confusion matrix image: {image}")
     sys.stdout.flush()
+
+
+@emotion_app.command("trajectory")
+def show_trajectory(
+    conversation: Annotated[str, typer.Argument(help="Conversation id in the CRM store.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON.")] = False,
+) -> None:
+    """A stored conversation's readings in order and its KPIs (end valence, recovery…)."""
+    import json
+    from dataclasses import asdict
+
+    from agents.emotion.stored import conversation_trajectory
+    from agents.emotion.trajectory import conversation_kpis
+    from tools.crm.errors import CRMError
+    from tools.crm.store import CRMStore
+
+    settings = Settings()
+    store = CRMStore.from_settings(settings)
+    try:
+        customer_id = store.writer(conversation).customer_id
+        points = conversation_trajectory(store.scope(customer_id), conversation)
+    except CRMError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    if not points:
+        console.print(f"[yellow]conversation {conversation} has no stored reading[/]")
+        raise typer.Exit(1)
+    kpis = conversation_kpis(points, recovery_valence=settings.emotion_recovery_valence)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(kpis), indent=2, default=str) + "\n")
+        return
+    table = Table(title=f"Conversation {conversation}")
+    for column in ("#", "at", "label", "valence", "intensity", "effort", "flags"):
+        table.add_column(column)
+    for index, (at, reading) in enumerate(points, start=1):
+        table.add_row(
+            str(index),
+            f"{at:%Y-%m-%d %H:%M}",
+            reading.label,
+            f"{reading.valence:+.2f}",
+            f"{reading.intensity:.2f}",
+            f"{reading.effort:.2f}",
+            ", ".join(reading.flags.raised()) or "—",
+        )
+    Console().print(table)
+    recovery = kpis.recovery
+    recovered = (
+        f"recovered after {recovery.messages} message(s), {recovery.minutes:.0f} min"
+        if recovery.recovered and recovery.minutes is not None
+        else ("did not recover" if recovery.dipped else "never dipped below the threshold")
+    )
+    Console().print(
+        f"end valence {kpis.end_valence:+.2f} · lowest {kpis.lowest_valence:+.2f} · "
+        f"peak intensity {kpis.peak_intensity:.2f} · trend {kpis.trend} · {recovered} · "
+        f"max effort {kpis.max_effort:.2f} · flags {', '.join(kpis.flags) or '—'}"
+    )

@@ -43,6 +43,10 @@ class EmotionView(BaseModel):
     urgency: float = Field(ge=0, le=1)
     flags: dict[str, bool] = Field(default_factory=dict)
     source: str = "fast"
+    scores: dict[str, float] = Field(default_factory=dict)
+    """Probability of each label, when the reader gives them."""
+    evidence: list[str] = Field(default_factory=list)
+    """The spans of the message that carry the signal."""
 
 
 class Passage(BaseModel):

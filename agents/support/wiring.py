@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from agents.config import Settings
+from agents.emotion.deep import DeepReader
+from agents.emotion.fast import FastReader
+from agents.emotion.fusion import read_message
+from agents.emotion.stored import flags_of
 from agents.llm.client import LLMClient
 from agents.support.checkpoint import open_checkpointer
 from agents.support.graph import SupportDeps
@@ -34,22 +38,9 @@ from tools.crm.views import CustomerContext, EmotionReadingView
 from tools.crm.writer import EmotionReadingRecord
 from tools.kb.search import KnowledgeBase
 
-FLAG_ALIASES: dict[str, str] = {
-    "asks_for_human": "asks_for_human",
-    "legal_threat": "legal_threat",
-    "threatens_to_leave": "threatens_to_leave",
-    "churn_threat": "threatens_to_leave",
-    "vulnerable": "vulnerable_situation",
-    "vulnerable_situation": "vulnerable_situation",
-    "bereavement": "vulnerable_situation",
-    "illness": "vulnerable_situation",
-    "hardship": "vulnerable_situation",
-}
-"""Flag names as stored or read, mapped onto the four the escalation policy tests."""
-
 
 def policy_flags(raised: list[str]) -> dict[str, bool]:
-    return {FLAG_ALIASES[name]: True for name in raised if name in FLAG_ALIASES}
+    return {name: True for name in flags_of(raised).raised()}
 
 
 def view_of(reading: EmotionReadingView) -> EmotionView:
@@ -164,8 +155,52 @@ def _record_of(reading: EmotionView) -> EmotionReadingRecord:
         effort=reading.effort,
         urgency=reading.urgency,
         flags=sorted(name for name, raised in reading.flags.items() if raised),
+        scores=reading.scores,
+        evidence=reading.evidence,
         source=source,
     )
+
+
+class EmotionLayerReader:
+    """The emotion layer behind the graph's port: the fast reader on every message, fused
+    with the deep LLM reading when `emotion_deep_enabled` (the fast one is the fallback)."""
+
+    def __init__(self, settings: Settings, llm: LLMClient) -> None:
+        self.settings = settings
+        self.fast = FastReader.from_path(settings.emotion_model_path)
+        self.deep = (
+            DeepReader(llm, timeout_s=settings.emotion_deep_timeout_s)
+            if settings.emotion_deep_enabled
+            else None
+        )
+
+    def read(
+        self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
+    ) -> EmotionView:
+        reading = read_message(
+            text,
+            fast_reader=self.fast,
+            deep_reader=self.deep,
+            lang=lang,
+            crm_facts=facts or None,
+            deep_weight=self.settings.emotion_deep_weight,
+            strong_score=self.settings.emotion_strong_score,
+        )
+        return EmotionView(
+            label=reading.label,
+            valence=reading.valence,
+            intensity=reading.intensity,
+            effort=reading.effort,
+            urgency=reading.urgency,
+            flags=reading.flags.model_dump(),
+            source=reading.source,
+            scores=dict(reading.scores),
+            evidence=[span.text for span in reading.evidence],
+        )
+
+
+def emotion_reader(settings: Settings, llm: LLMClient) -> EmotionLayerReader:
+    return EmotionLayerReader(settings, llm)
 
 
 class CRMSupportWriter:
