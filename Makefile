@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install prepare serve stop lint typecheck unit integration bench clean postgres
+.PHONY: run test install prepare serve stop data postgres lint typecheck unit integration bench clean
 
 # The uv tool itself lives in its own small venv (nothing installed by hand).
 $(UV):
@@ -36,7 +36,12 @@ serve: prepare
 stop: install
 	$(BIN)/ressenti llm stop
 
-run: serve
+# Demo data: the CRM's demo company and the knowledge base's index (both skip what exists).
+data: install
+	$(BIN)/ressenti crm seed
+	$(BIN)/ressenti kb ingest
+
+run: serve data
 	$(BIN)/ressenti app
 
 # PostgreSQL server binaries for the store tests (the tests start a private throwaway
@@ -67,8 +72,10 @@ integration: prepare postgres
 test: lint typecheck prepare postgres
 	$(BIN)/pytest tests
 
+# Every benchmark, one after the other (each prints its medians and ratios).
+BENCHES := llm support emotion kb crm
 bench: prepare
-	$(BIN)/python -m bench.llm
+	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ import typer
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from agents.config import Settings
@@ -55,20 +56,18 @@ def _show(result: TurnResult) -> None:
         )
     if result.decision:
         for hit in result.decision.hits:
-            console.print(f"  rule fired: [yellow]{hit.rule}[/] {hit.seen}")
+            console.print(f"  rule fired: [yellow]{hit.rule}[/] {escape(str(hit.seen))}")
         if not result.decision.hits:
             console.print("  routing: no escalation rule fired")
     for finding in result.findings:
-        console.print(f"  check: {finding.kind} — {finding.detail}")
+        console.print(f"  check: {finding.kind} — {escape(finding.detail)}")
     if result.handoff:
         h = result.handoff
-        console.print(
-            Panel(
-                f"priority: {h.priority}\nsummary: {h.summary}\n"
-                f"tried: {'; '.join(h.tried)}\nsuggested opening: {h.suggested_opening}",
-                title=f"handed to a person ({result.outcome})",
-            )
+        body = (
+            f"priority: {h.priority}\nsummary: {h.summary}\n"
+            f"tried: {'; '.join(h.tried)}\nsuggested opening: {h.suggested_opening}"
         )
+        console.print(Panel(escape(body), title=f"handed to a person ({result.outcome})"))
     console.print(f"  outcome: [bold]{result.outcome}[/]")
 
 
@@ -127,7 +126,7 @@ def run(
     try:
         for number, text in enumerate(script.messages, start=1):
             console.rule(f"message {number}")
-            console.print(f"[cyan]customer:[/] {text}")
+            console.print(f"[cyan]customer:[/] {escape(text)}")
             message = InboundMessage(
                 conversation_id=conversation_id, text=text, channel=script.channel, lang=script.lang
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -121,6 +122,21 @@ class SupportOutput(TypedDict, total=False):
 Deps = Runtime[SupportDeps]
 
 
+def _deps(runtime: Deps) -> SupportDeps:
+    """The injected dependencies. LangGraph's own server (`langgraph dev`, Studio) runs
+    the exported `graph` without a context: the real ones are then built from Settings."""
+    if runtime.context is not None:
+        return runtime.context
+    return _default_deps()
+
+
+@cache
+def _default_deps() -> SupportDeps:
+    from agents.support.wiring import default_deps  # the wiring imports this module
+
+    return default_deps(Settings())
+
+
 def _hit(rule: str, description: str, **seen: SignalValue) -> RuleHit:
     return RuleHit(rule=rule, description=description, seen=seen)
 
@@ -128,7 +144,7 @@ def _hit(rule: str, description: str, **seen: SignalValue) -> RuleHit:
 # --- nodes -------------------------------------------------------------------------------
 def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
     message = state["message"]
-    context = runtime.context.contexts.load(message.conversation_id)
+    context = _deps(runtime).contexts.load(message.conversation_id)
     return {
         "context": context,
         "lang": message.lang or context.lang,
@@ -148,14 +164,14 @@ def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
 
 def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:
     context = state["context"]
-    reading = runtime.context.emotions.read(
+    reading = _deps(runtime).emotions.read(
         state["message"].text, state["lang"], context.history, context.facts
     )
     return {"reading": reading}
 
 
 def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    result = runtime.context.knowledge.search(state["message"].text)
+    result = _deps(runtime).knowledge.search(state["message"].text)
     passages = [
         Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score)
         for p in result.passages
@@ -178,14 +194,14 @@ def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
         state["lang"], history=_history_text(state["context"]), message=state["message"].text
     )
     try:
-        assessment = runtime.context.llm.structured(messages, Assessment, max_tokens=200)
+        assessment = _deps(runtime).llm.structured(messages, Assessment, max_tokens=200)
     except LLMError as exc:
         return {"assessment": None, "tried": [*state["tried"], f"assessment failed: {exc}"]}
     return {"assessment": assessment}
 
 
 def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    policy = runtime.context.policy
+    policy = _deps(runtime).policy
     context = state["context"]
     signals = turn_signals(
         reading=state["reading"],
@@ -211,7 +227,7 @@ def _passages_text(passages: list[Passage]) -> str:
 
 
 def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    deps = runtime.context
+    deps = _deps(runtime)
     lang = state["lang"]
     context = state["context"]
     tones = prompts.snippets("tones")[lang]
@@ -251,7 +267,7 @@ def after_draft(state: SupportState) -> Literal["check", "handoff"]:
 
 
 def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "approve", "handoff"]]:
-    deps = runtime.context
+    deps = _deps(runtime)
     policy = deps.policy
     context = state["context"]
     disclosure = policy.ai_disclosure
@@ -302,7 +318,7 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
     if answer.action in ("accept", "edit", "reject"):
         return Command(update={"approval": record}, goto="commit")
     tried = [*state["tried"], f"draft {state['redrafts'] + 1} answered with '{answer.action}'"]
-    if answer.action == "respond" and state["redrafts"] < runtime.context.policy.max_redrafts:
+    if answer.action == "respond" and state["redrafts"] < _deps(runtime).policy.max_redrafts:
         return Command(
             update={
                 "instruction": answer.instruction or "",
@@ -326,7 +342,7 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
 
 
 def commit(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    writer = runtime.context.writer
+    writer = _deps(runtime).writer
     message = state["message"]
     customer_id = state["context"].customer_id
     record = state["approval"]
@@ -340,7 +356,7 @@ def commit(state: SupportState, runtime: Deps) -> dict[str, Any]:
 
 
 def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    deps = runtime.context
+    deps = _deps(runtime)
     message = state["message"]
     context = state["context"]
     decision = state["decision"]
@@ -402,3 +418,8 @@ def build_support_graph(
     builder.add_edge("commit", END)
     builder.add_edge("handoff", END)
     return builder.compile(checkpointer=checkpointer, name="ressenti-support")
+
+
+graph = build_support_graph()
+"""The graph for LangGraph's server and Studio (`langgraph.json`); it brings its own
+checkpointer. Ressenti's service compiles its own with the configured checkpointer."""

@@ -132,7 +132,8 @@ class CRMContextSource:
         ]
         since = self.store.clock() - timedelta(days=30)
         recent_contacts = sum(1 for c in context.past_conversations if c.started_at >= since)
-        readings = sorted(context.recent_readings, key=lambda r: r.created_at)
+        # The trajectory is this conversation's: past conversations' moods are not a trend.
+        readings = sorted(scope.conversation_readings(conversation_id), key=lambda r: r.created_at)
         lang: Lang = "en" if context.profile.language == "en" else "fr"
         return ConversationContext(
             customer_id=customer_id,
@@ -252,21 +253,21 @@ class CRMSupportWriter:
         )
 
 
-def open_support_service(
+def default_deps(
     settings: Settings,
     *,
     llm: LLMClient | None = None,
     emotions: EmotionReader | None = None,
     report: Callable[[str], None] = lambda _: None,
-) -> SupportService:
-    """The support service over the real stores: CRM, knowledge base, checkpoints."""
+) -> SupportDeps:
+    """The graph's dependencies over the real stores: CRM, knowledge base, emotion layer."""
     llm = llm or LLMClient(settings)
     store = CRMStore.from_settings(settings)
     knowledge = KnowledgeBase.open(settings)
     if knowledge.count() == 0:
         report("The knowledge base is empty: indexing the packaged documents once.")
         knowledge.ingest(KNOWLEDGE_DIR)
-    deps = SupportDeps(
+    return SupportDeps(
         settings=settings,
         llm=llm,
         policy=EscalationPolicy.load(settings.escalation_policy_path),
@@ -275,11 +276,24 @@ def open_support_service(
         knowledge=knowledge,
         writer=CRMSupportWriter(store),
     )
+
+
+def open_support_service(
+    settings: Settings,
+    *,
+    llm: LLMClient | None = None,
+    emotions: EmotionReader | None = None,
+    report: Callable[[str], None] = lambda _: None,
+) -> SupportService:
+    """The support service over the real stores, with the configured checkpointer."""
+    deps = default_deps(settings, llm=llm, emotions=emotions, report=report)
     checkpointer, close_checkpoints = open_checkpointer(settings)
     threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
+    store = deps.contexts.store if isinstance(deps.contexts, CRMContextSource) else None
 
     def close() -> None:
         close_checkpoints()
-        store.close()
+        if store is not None:
+            store.close()
 
     return SupportService(deps, checkpointer, threads, on_close=close)

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from agents.config import Settings
 from agents.llm.client import LLMClient
-from agents.support.schemas import ApprovalDecision, InboundMessage
+from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
 from agents.support.service import SupportService
-from agents.support.wiring import open_support_service
+from agents.support.wiring import CRMContextSource, CRMSupportWriter, open_support_service
 from tests.fakes import ScriptedChatModel
 from tests.integration.conftest import postgres_database
 from tools.crm.models import OutboxMessage, Ticket
@@ -146,3 +146,25 @@ def test_an_approval_survives_a_restart_on_postgresql(
         finally:
             worker.close()
         assert _count(settings, OutboxMessage, conversation) == 1
+
+
+def test_the_trajectory_is_this_conversations_not_past_ones(seeded: Settings) -> None:
+    store = CRMStore.from_settings(seeded)
+    try:
+        past = store.scope("C00026").emotion_readings(limit=5)
+        assert past  # this demo customer had a stormy conversation before
+        conversation = store.open_conversation(
+            "C00026", channel="chat", subject="Nouvelle question"
+        )
+        source = CRMContextSource(store)
+        assert source.load(conversation).earlier_readings == []
+
+        calm = EmotionView(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
+        CRMSupportWriter(store).log_inbound(
+            InboundMessage(conversation_id=conversation, text="Bonjour"), "C00026", calm
+        )
+        loaded = source.load(conversation)
+        assert [r.label for r in loaded.earlier_readings] == ["neutral"]
+        assert loaded.customer_id == "C00026"
+    finally:
+        store.close()
