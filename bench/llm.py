@@ -11,7 +11,6 @@ two is the boundary's overhead. Prints medians; stops the server at the end.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import tempfile
 import time
@@ -23,6 +22,7 @@ import openai
 from agents.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient
+from bench.common import bench_settings
 
 PROMPTS = [
     "Écris une phrase d'excuse pour un colis en retard.",
@@ -42,12 +42,6 @@ class Sample:
     def decode_tokens_per_s(self) -> float:
         decode_time = self.total_s - self.first_token_s
         return (self.tokens - 1) / decode_time if decode_time > 0 and self.tokens > 1 else 0.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def bare_stream(settings: Settings, prompt: str, max_tokens: int) -> Sample:
@@ -85,10 +79,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            runtime_dir=Settings().runtime_path,
-            llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        settings = bench_settings(
+            Path(data_dir),
             llm_temperature=0,
             llm_max_tokens=args.max_tokens,
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ from agents.llm import server
 from agents.llm.client import LLMClient
 from agents.support.schemas import InboundMessage
 from agents.support.wiring import open_support_service
+from bench.common import bench_settings
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 
@@ -107,12 +107,6 @@ class CallTimer(BaseCallbackHandler):
         self.durations.append(time.perf_counter() - self.started.pop(run_id))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _turns(
     settings: Settings, llm: LLMClient, turns: int, timer: CallTimer | None
 ) -> list[tuple[float, float]]:
@@ -145,10 +139,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            runtime_dir=Settings().runtime_path,
-            llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        settings = bench_settings(
+            Path(data_dir),
             llm_max_tokens=96,
         )
         store = CRMStore.from_settings(settings)
