@@ -119,13 +119,7 @@ class Settings(BaseSettings):
     app_port: int = Field(default=7860, gt=0, lt=65536)
     """Port the Gradio app listens on."""
 
-    # --- Thresholds (the full escalation policy is a YAML file; these are its knobs) -----
-    escalation_intensity: float = Field(default=0.75, ge=0, le=1)
-    """Emotion intensity at or above which a negative message is handed to a human."""
-
-    escalation_valence: float = Field(default=-0.6, ge=-1, le=1)
-    """Valence at or below which a message is handed to a human."""
-
+    # --- Thresholds (escalation rules live in the policy YAML, see escalation_policy_path) --
     escalation_policy_path: Path | None = None
     """A YAML escalation policy replacing the default `agents/support/escalation_policy.yaml`."""
 
@@ -180,12 +174,6 @@ class Settings(BaseSettings):
         """Port part of `llm_base_url` (where `serve` binds)."""
         parsed = urlparse(self.llm_base_url)
         return parsed.port or (443 if parsed.scheme == "https" else 80)
-
-    @property
-    def server_root_url(self) -> str:
-        """`llm_base_url` without its `/v1` suffix: where `/health` lives."""
-        url = self.llm_base_url.rstrip("/")
-        return url[: -len("/v1")] if url.endswith("/v1") else url
 
     def resolved_database_url(self) -> str:
         """The CRM database URL, defaulting to a SQLite file in the data directory."""

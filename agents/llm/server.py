@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import httpx
-
 from agents.config import Settings
 from agents.llm.client import LLMClient, ServerHealth
 from agents.llm.runtime import Device, Reporter, ServerEnv, prepare
@@ -264,12 +262,3 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
     except PermissionError:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-
-
-def probe(base_url: str, timeout_s: float = 2.0) -> bool:
-    """True when an HTTP server answers `/health` under `base_url`'s root."""
-    root = base_url.rstrip("/").removesuffix("/v1")
-    try:
-        return httpx.get(root + "/health", timeout=timeout_s).status_code == 200
-    except httpx.HTTPError:
-        return False

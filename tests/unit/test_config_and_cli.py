@@ -18,7 +18,6 @@ def test_defaults_work_without_configuration(tmp_path: Path) -> None:
     assert settings.resolved_checkpoint_url().endswith("checkpoints.db")
     assert settings.runtime_path == tmp_path / "runtime"
     assert (settings.llm_host, settings.llm_port) == ("127.0.0.1", 8300)
-    assert settings.server_root_url == "http://127.0.0.1:8300"
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
