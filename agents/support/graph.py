@@ -28,6 +28,7 @@ from langgraph.types import Command, interrupt
 
 import prompts
 from agents.config import Settings
+from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
 from agents.support.check import check_draft, citations_in, with_disclosure
 from agents.support.policy import EscalationPolicy, SignalValue, turn_signals
@@ -147,7 +148,7 @@ def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
     context = _deps(runtime).contexts.load(message.conversation_id)
     return {
         "context": context,
-        "lang": message.lang or context.lang,
+        "lang": reply_language(message, context),
         "passages": [],
         "assessment": None,
         "draft": "",
@@ -160,6 +161,16 @@ def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
         "handoff": None,
         "outcome": "awaiting_approval",
     }
+
+
+def reply_language(message: InboundMessage, context: ConversationContext) -> Lang:
+    """The language the customer wrote in: declared by the channel, else detected when the
+    message is long enough to tell, else the one on the customer's record."""
+    if message.lang:
+        return message.lang
+    if len(message.text.split()) >= 4:
+        return detect_lang(message.text)
+    return context.lang
 
 
 def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:

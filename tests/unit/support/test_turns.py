@@ -273,3 +273,12 @@ def test_the_redraft_bound_comes_from_the_policy(make_harness: Make) -> None:
     h.submit("Où est mon colis ?")
     assert h.resume(action="respond", instruction="Autrement.").outcome == "handed_off"
     assert json.loads(h.service.handoffs()[0].model_dump_json())["priority"] == "normal"
+
+
+def test_the_reply_follows_the_language_the_customer_wrote_in(make_harness: Make) -> None:
+    h = make_harness(ASSESS_SIMPLE, DRAFT_OK)  # the customer's record says French
+    h.submit("Hello, where is my parcel? It should have arrived last week.")
+    assert "Answer in English" in h.prompts_sent()[-1]
+    h2 = make_harness(ASSESS_SIMPLE, DRAFT_OK)
+    h2.submit("Bonjour, où est mon colis ? Il devait arriver la semaine dernière.", "conv-2")
+    assert "Réponds en français" in h2.prompts_sent()[-1]
