@@ -115,7 +115,8 @@ def _export(service: MarketingService, campaign_id: str, out: Path) -> None:
         report = service.export(campaign_id, out, on_email=lambda: progress.advance(task))
     console.print(
         f"exported {len(report.emails)} e-mail(s) of {report.variant_id} and "
-        f"{len(report.previews)} preview(s) (of {total} variant(s)) to {escape(str(report.folder))}; "
+        f"{len(report.previews)} preview(s) (of {total} variant(s)) to "
+        f"{escape(str(report.folder))}; "
         f"excluded without consent {report.excluded_no_consent}, "
         f"vulnerable {report.excluded_vulnerable}"
     )
