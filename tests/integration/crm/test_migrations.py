@@ -13,7 +13,12 @@ from tools.crm.store import CRMStore
 from tools.crm.writer import EmotionReadingRecord
 
 REVISION_0002_TABLES = {"emotion_readings", "approvals", "outbox"}
-REVISION_0003_TABLES = {"campaigns", "campaign_variants", "campaign_approvals", "campaign_recipients"}
+REVISION_0003_TABLES = {
+    "campaigns",
+    "campaign_variants",
+    "campaign_approvals",
+    "campaign_recipients",
+}
 HEAD = "0003"
 
 
