@@ -281,7 +281,7 @@ SENSITIVE_KEYS = re.compile(
     r"politique|union|syndica|pregnan|grossesse|bereave|deuil|deceased|deces|hardship|"
     r"precarit|debt|dette|overdue|impaye|income|revenu|benefit|allocation|welfare|"
     r"social_tariff|tarif_social|emotion|valence|anxiety|anxiet|sadness|tristesse|mood|"
-    r"humeur|stress|age$|^age|birth|naissance|minor|mineur)"
+    r"humeur|stress|(^|_)age(_|$)|birth|naissance|minor|mineur)"
 )
 SENSITIVE_VALUES = re.compile(
     r"\b(vulnerable|lumio essentiel|rsa|aah|ass|social tariff|tarif social|bereavement|deuil|"
