@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -76,7 +77,10 @@ def build_email(
     values = merge_values(recipient, campaign, unsubscribe_base)
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = formataddr((f"{recipient.first_name} {recipient.last_name}", recipient.email))
+    message["To"] = Address(
+        display_name=f"{recipient.first_name} {recipient.last_name}".strip(),
+        addr_spec=recipient.email,
+    )
     message["Subject"] = render.render(variant.subject, values, lang)
     message["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].partition("@")[2] or "localhost"

@@ -75,7 +75,6 @@ def proposal(**overrides: Any) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
-CLEAN_REVIEW = json.dumps({"issues": []})
 
 
 def brief(**overrides: Any) -> Brief:
