@@ -75,6 +75,9 @@ def proposal(**overrides: Any) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
+FLAGGED_BODY = (
+    "Bonjour {{first_name}},\n\nDernière chance : la fibre 2G à 39,99 € par mois, c'est maintenant."
+)
 
 
 def brief(**overrides: Any) -> Brief:
