@@ -149,6 +149,13 @@ def draft(
             result = service.draft(parsed)
         _show(result)
         while result.status == "awaiting_approval":
+            if auto_approve and not result.variants:
+                console.print(
+                    "[red]no usable variant was drafted[/] (see above): the campaign stays "
+                    f"awaiting approval; `ressenti marketing decide {result.campaign_id} "
+                    "--action another_round --instruction …` or `--action reject`"
+                )
+                raise typer.Exit(3)
             if auto_approve:
                 decision = CampaignDecision(
                     action="approve",
