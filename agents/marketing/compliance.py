@@ -81,6 +81,40 @@ def normalise(text: str) -> str:
     return re.sub(r"[ \t]+", " ", stripped)
 
 
+class _Normalised(str):
+    """A normalised text that remembers, for each of its characters, where it came from,
+    so a flag can quote the e-mail's own words (accents and case included)."""
+
+    original: str
+    positions: list[int]
+
+
+_PLAIN = {"’": "'", "`": "'", "\u00a0": " ", "\u202f": " "}
+
+
+def normalised(text: str) -> _Normalised:
+    """`normalise(text)`, with the map back to `text`."""
+    chars: list[str] = []
+    index: list[int] = []
+    previous_space = False
+    for position, original in enumerate(text):
+        for char in unicodedata.normalize("NFKD", _PLAIN.get(original, original).lower()):
+            if unicodedata.combining(char):
+                continue
+            if char in " \t":
+                if previous_space:
+                    continue
+                char, previous_space = " ", True
+            else:
+                previous_space = False
+            chars.append(char)
+            index.append(position)
+    result = _Normalised("".join(chars))
+    result.original = text
+    result.positions = index
+    return result
+
+
 def _compile(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
@@ -308,7 +342,12 @@ SENSITIVE_COPY = _compile(
 # --- the code rules ----------------------------------------------------------------------
 def _quote(pattern: re.Pattern[str], norm: str) -> str | None:
     match = pattern.search(norm)
-    return match.group(0).strip() if match else None
+    if match is None:
+        return None
+    if isinstance(norm, _Normalised) and match.end() > match.start():
+        start, end = norm.positions[match.start()], norm.positions[match.end() - 1] + 1
+        return norm.original[start:end].strip()
+    return match.group(0).strip()
 
 
 def _first(patterns: list[re.Pattern[str]], norm: str) -> str | None:
@@ -360,7 +399,7 @@ def claim_flags(text: str, offer_facts: list[str]) -> list[ComplianceFlag]:
     facts_norm = normalise(facts_text)
     fact_figures = figures_in(facts_text)
     body = _without_legal_lines(text)
-    norm = normalise(body)
+    norm = normalised(body)
     flags: list[ComplianceFlag] = []
     unbacked = []
     for figure in figures_in(body):
@@ -430,10 +469,10 @@ def code_flags(
 ) -> list[ComplianceFlag]:
     """Every code rule, on subject and body together."""
     text = f"{subject}\n{body_text}"
-    norm = normalise(text)
+    norm = normalised(text)
     facts_norm = normalise("\n".join(offer_facts))
     return [
-        *urgency_flags(normalise(_without_legal_lines(text)), facts_norm),
+        *urgency_flags(normalised(_without_legal_lines(text)), facts_norm),
         *guilt_flags(norm),
         *claim_flags(text, offer_facts),
         *legal_flags(norm),
