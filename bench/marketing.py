@@ -121,6 +121,7 @@ def main() -> None:
             target_emotion="gratitude",
             lang="fr",
             variants=1,
+            offer_facts=FACTS,
         )
         draft_ms = _median_ms(lambda: service.draft(brief), max(3, args.repeat // 4))
         print(
