@@ -73,7 +73,7 @@ test: lint typecheck prepare postgres
 	$(BIN)/pytest tests
 
 # Every benchmark, one after the other (each prints its medians and ratios).
-BENCHES := llm support emotion kb crm
+BENCHES := llm support emotion kb crm marketing
 bench: prepare
 	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 

@@ -153,6 +153,29 @@ class Settings(BaseSettings):
     """Valence a conversation must climb back to, after its most negative message, for the
     sentiment-recovery KPI."""
 
+    # --- Marketing studio ------------------------------------------------------------------
+    marketing_max_rounds: int = Field(default=2, ge=1, le=5)
+    """Drafting rounds a campaign may have (the first one included); "another round" past
+    it is refused."""
+
+    marketing_insight_days: int = Field(default=365, ge=1)
+    """How far back the segment insight reads conversations."""
+
+    marketing_variant_max_tokens: int = Field(default=400, ge=64)
+    """Token limit of one drafted variant (the model's part: subject to rationale)."""
+
+    marketing_llm_compliance: bool = True
+    """Whether the LLM reviews each variant after the code rules (it can only add flags)."""
+
+    marketing_brand_voice_doc: str = "brand-voice"
+    """Knowledge-base document id of the brand-voice guide given to the drafting prompt."""
+
+    marketing_sender: str = "Lumio <offres@lumio.example>"
+    """`From` header of exported campaign e-mails."""
+
+    marketing_unsubscribe_url: str = "https://www.lumio.example/desinscription"
+    """Base of each recipient's unsubscribe link (a per-recipient token is appended)."""
+
     # --- Derived values ----------------------------------------------------------------
     @cached_property
     def runtime_path(self) -> Path:

@@ -35,19 +35,25 @@ STATE_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def serializer() -> JsonPlusSerializer:
-    allowed = [(module, name) for module, names in STATE_TYPES.items() for name in names]
+def serializer(state_types: dict[str, tuple[str, ...]] | None = None) -> JsonPlusSerializer:
+    types = STATE_TYPES if state_types is None else state_types
+    allowed = [(module, name) for module, names in types.items() for name in names]
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)
 
 
-def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
-    """The checkpointer for `settings.resolved_checkpoint_url()`, and how to close it."""
+def open_checkpointer(
+    settings: Settings, state_types: dict[str, tuple[str, ...]] | None = None
+) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
+    """The checkpointer for `settings.resolved_checkpoint_url()`, and how to close it.
+
+    `state_types` lists the types its checkpoints may hold (default: the support graph's).
+    """
     url = settings.resolved_checkpoint_url()
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, check_same_thread=False)
-        saver = SqliteSaver(connection, serde=serializer())
+        saver = SqliteSaver(connection, serde=serializer(state_types))
         saver.setup()
         return saver, connection.close
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
@@ -59,7 +65,7 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
         pg = Connection.connect(
             conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
         )
-        pg_saver = PostgresSaver(pg, serde=serializer())
+        pg_saver = PostgresSaver(pg, serde=serializer(state_types))
         pg_saver.setup()
         return pg_saver, pg.close
     raise ValueError(f"unsupported checkpoint URL {url!r} (use sqlite:/// or postgresql://)")

@@ -277,3 +277,81 @@ class OutboxMessage(Base):
     """`pending`, `sent` or `failed`."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- Revision 0003: marketing campaigns ---------------------------------------------------
+
+
+class Campaign(Base):
+    """A marketing campaign: its brief, the insight it was drafted from, and its status."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2))
+    target_emotion: Mapped[str] = mapped_column(String(20))
+    brief: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The brief as submitted (goal, offer, segment filter, emotion, tone)."""
+    insight: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The segment insight the variants were drafted from."""
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """`drafting`, `awaiting_approval`, `approved`, `rejected`, `failed` or `exported`."""
+    approved_variant_id: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignVariant(Base):
+    """One drafted e-mail variant (or the edited one a reviewer approved)."""
+
+    __tablename__ = "campaign_variants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    variant_id: Mapped[str] = mapped_column(String(20))
+    """`V1`, `V2`... (`V1-edit` for a reviewer's edit of V1)."""
+    round: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(300))
+    preheader: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    call_to_action: Mapped[str] = mapped_column(String(200))
+    emotion: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignApproval(Base):
+    """One reviewer decision on a campaign, with any compliance override (who, when, why)."""
+
+    __tablename__ = "campaign_approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    """`approve`, `edit`, `reject` or `another_round`."""
+    variant_id: Mapped[str | None] = mapped_column(String(20))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    instruction: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the reviewer approved despite compliance flags (required when there are any)."""
+    overridden_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    diff: Mapped[str] = mapped_column(Text, default="")
+    """Unified diff from the drafted variant to the approved text (empty when unchanged)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignRecipient(Base):
+    """The segment at export time: who the approved e-mail was prepared for."""
+
+    __tablename__ = "campaign_recipients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    variant_id: Mapped[str] = mapped_column(String(20))
+    exported_at: Mapped[datetime] = mapped_column(UTCDateTime())

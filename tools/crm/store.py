@@ -27,6 +27,10 @@ from tools.crm.errors import CustomerNotFoundError
 from tools.crm.models import (
     Approval,
     Base,
+    Campaign,
+    CampaignApproval,
+    CampaignRecipient,
+    CampaignVariant,
     Contract,
     Conversation,
     Customer,
@@ -50,6 +54,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Child tables first: the order rows are deleted in by `reset`.
 TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
+    CampaignRecipient,
+    CampaignApproval,
+    CampaignVariant,
+    Campaign,
     OutboxMessage,
     Approval,
     EmotionReading,

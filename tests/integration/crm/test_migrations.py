@@ -13,6 +13,13 @@ from tools.crm.store import CRMStore
 from tools.crm.writer import EmotionReadingRecord
 
 REVISION_0002_TABLES = {"emotion_readings", "approvals", "outbox"}
+REVISION_0003_TABLES = {
+    "campaigns",
+    "campaign_variants",
+    "campaign_approvals",
+    "campaign_recipients",
+}
+HEAD = "0003"
 
 
 def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:
@@ -53,7 +60,7 @@ def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str)
     old.close()
 
     upgraded = CRMStore.from_url(database_url)  # upgrades to head on open
-    assert upgraded.revision() == "0002"
+    assert upgraded.revision() == HEAD
     assert set(inspect(upgraded.engine).get_table_names()) >= REVISION_0002_TABLES
     profile = upgraded.find_customer("ancien@exemple.fr")
     assert (profile.id, profile.segment, profile.value_cents) == ("OLD-1", "premium", 120000)
@@ -90,8 +97,10 @@ def test_downgrade_and_upgrade_round_trip(store: CRMStore) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "0001")
     assert store.revision() == "0001"
-    assert not set(inspect(store.engine).get_table_names()) & REVISION_0002_TABLES
+    tables = set(inspect(store.engine).get_table_names())
+    assert not tables & (REVISION_0002_TABLES | REVISION_0003_TABLES)
     store.migrate("head")
-    assert store.revision() == "0002"
+    assert store.revision() == HEAD
+    assert set(inspect(store.engine).get_table_names()) >= REVISION_0003_TABLES
     store.migrate("head")  # upgrading an up-to-date database is a no-op
-    assert store.revision() == "0002"
+    assert store.revision() == HEAD
