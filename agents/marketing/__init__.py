@@ -1,0 +1,1 @@
+"""Marketing studio (stand-in: only the compliance check's interface, for the evaluations)."""
