@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,24 @@ from agents.llm.client import LLMClient
 from agents.support.ports import ContextSource, ConversationContext
 from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import SupportService, TurnResult
-from tools.crm.models import Contract, Customer, Invoice, Order, OutboxMessage, Ticket
+from tools.crm.models import (
+    Contract,
+    Conversation,
+    Customer,
+    Invoice,
+    Message,
+    Order,
+    OutboxMessage,
+    Ticket,
+)
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 
 DEMO_CUSTOMERS = 30
 """Customers seeded in the sandbox (ids C00001…C00030; deterministic, seed 42)."""
 REVIEWER = "eval-runner"
+AGED = datetime(2000, 1, 1, tzinfo=UTC)
+"""Where finished evaluation conversations are moved in time (see `Sandbox._age`)."""
 
 
 class TokenCounter(BaseCallbackHandler):
@@ -135,6 +147,7 @@ class Sandbox:
         llm_factory: Callable[[Settings, TokenCounter], LLMClient] | None = None,
         customers: int = DEMO_CUSTOMERS,
         keep: bool = False,
+        approval: ApprovalDecision | None = None,
     ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="ressenti-eval-"))
         self.settings = settings.model_copy(
@@ -150,6 +163,9 @@ class Sandbox:
             lambda s, counter: LLMClient(s, callbacks=[counter])
         )
         self._keep = keep
+        self.approval = approval or ApprovalDecision(action="reject", reviewer=REVIEWER)
+        """The answer to every captured draft: `reject` (records the decision, sends nothing).
+        Tests pass `accept` to check that a sent reply is caught as an unauthorised action."""
         self._local = threading.local()
         self._workers: list[Worker] = []
         self._lock = threading.Lock()
@@ -192,16 +208,27 @@ class Sandbox:
             turn = _turn(number, result)
             if result.outcome == "awaiting_approval":
                 # captured for scoring, never sent: the decision is a rejection
-                worker.service.resume(
-                    conversation_id, ApprovalDecision(action="reject", reviewer=REVIEWER)
-                )
+                worker.service.resume(conversation_id, self.approval)
             played.turns.append(turn)
             if turn.outcome in ("handed_off", "taken_over"):
                 break
+        self._age(conversation_id)
         played.contexts_loaded = list(worker.contexts.loaded)
         played.tokens = worker.counter.tokens
         played.model_calls = worker.counter.calls
         return played
+
+    def _age(self, conversation_id: str) -> None:
+        """Move a finished case's conversation out of the 30-day window, so that the next
+        case of the same customer is not a "repeated contact" because of the evaluation."""
+        with self.store.transaction() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.started_at = AGED
+                for message in session.scalars(
+                    select(Message).where(Message.conversation_id == conversation_id)
+                ):
+                    message.sent_at = AGED
 
     def outbox_count(self, conversation_id: str | None = None) -> int:
         """Rows in the outbox (of one conversation, or all): must stay zero in evaluations."""
