@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,11 +12,14 @@ from rich.table import Table
 
 from agents.config import Settings
 
+if TYPE_CHECKING:
+    from evals.store import RunStore
+
 eval_app = typer.Typer(help="Evaluation suites: run them, store the runs, compare two runs.")
 console = Console()
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
+def _store(settings: Settings) -> RunStore:
     from evals.store import RunStore
 
     return RunStore.from_settings(settings)
@@ -42,8 +45,14 @@ def suites_command() -> None:
         gates = ", ".join(f"{g.metric} {g.op} {g.value:g}" for g in suite.gates)
         count = len(load_cases(suite))
         sourced = " (+GoEmotions with --goemotions)" if suite.kind == "emotion" else ""
-        table.add_row(suite.name, suite.version, suite.kind, f"{count}{sourced}",
-                      "yes" if suite.uses_llm else "no", gates)
+        table.add_row(
+            suite.name,
+            suite.version,
+            suite.kind,
+            f"{count}{sourced}",
+            "yes" if suite.uses_llm else "no",
+            gates,
+        )
     console.print(table)
     if failed:
         raise typer.Exit(2)
@@ -52,12 +61,22 @@ def suites_command() -> None:
 @eval_app.command("run")
 def run_command(
     suite_name: Annotated[str, typer.Argument(metavar="SUITE", help="Suite name or YAML path.")],
-    limit: Annotated[int | None, typer.Option(help="Run at most N cases, spread over the suite.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Run at most N cases, spread over the suite.")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Cases run at the same time.")] = 2,
-    run_id: Annotated[str | None, typer.Option(help="Name the run; an existing one is resumed.")] = None,
-    resume: Annotated[bool, typer.Option(help="Resume this suite's latest unfinished run.")] = False,
-    goemotions: Annotated[Path | None, typer.Option(help="GoEmotions folder (emotion suite).")] = None,
-    marketing_llm: Annotated[bool, typer.Option(help="Let the compliance check ask the LLM too.")] = False,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run; an existing one is resumed.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Resume this suite's latest unfinished run.")
+    ] = False,
+    goemotions: Annotated[
+        Path | None, typer.Option(help="GoEmotions folder (emotion suite).")
+    ] = None,
+    marketing_llm: Annotated[
+        bool, typer.Option(help="Let the compliance check ask the LLM too.")
+    ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the images.")] = False,
 ) -> None:
     """Run a suite (or resume one) and report; exit 1 when a gate fails, 2 on bad input."""
@@ -79,14 +98,25 @@ def run_command(
     if suite.uses_llm or marketing_llm:
         health = LLMClient(settings).health()
         if not health.serves_configured_model:
-            console.print(f"[red]error:[/] the model server is not ready ({escape(health.detail)}); "
-                          "start it with `ressenti llm serve`")
+            console.print(
+                f"[red]error:[/] the model server is not ready ({escape(health.detail)}); "
+                "start it with `ressenti llm serve`"
+            )
             raise typer.Exit(2)
     ctx = EvalContext(settings, marketing_llm=marketing_llm)
     store = _store(settings)
     try:
-        outcome = run_suite(suite, ctx, store, limit=limit, workers=workers, run_id=run_id,
-                            resume=resume, goemotions_dir=goemotions, figures=not no_figures)
+        outcome = run_suite(
+            suite,
+            ctx,
+            store,
+            limit=limit,
+            workers=workers,
+            run_id=run_id,
+            resume=resume,
+            goemotions_dir=goemotions,
+            figures=not no_figures,
+        )
     except SuiteError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -113,8 +143,18 @@ def list_command(
     """The stored runs, oldest first."""
     runs = _store(Settings()).runs()
     table = Table(title="stored evaluation runs")
-    for column in ("run", "suite", "version", "status", "cases", "pass rate", "gates", "commit",
-                   "model", "started"):
+    for column in (
+        "run",
+        "suite",
+        "version",
+        "status",
+        "cases",
+        "pass rate",
+        "gates",
+        "commit",
+        "model",
+        "started",
+    ):
         table.add_column(column)
     for run in runs:
         m = run.manifest
@@ -122,16 +162,25 @@ def list_command(
             continue
         metrics = m.get("metrics", {})
         gates = "—" if "gates_passed" not in m else ("pass" if m["gates_passed"] else "FAIL")
-        table.add_row(run.id, m.get("suite", ""), str(m.get("suite_version", "")),
-                      m.get("status", ""), f"{len(run.records())}/{m.get('total_cases', '?')}",
-                      f"{metrics['pass_rate']:.3f}" if "pass_rate" in metrics else "—", gates,
-                      str(m.get("git_commit", ""))[:12], str(m.get("model") or "—"),
-                      str(m.get("started_at", "")))
+        table.add_row(
+            run.id,
+            m.get("suite", ""),
+            str(m.get("suite_version", "")),
+            m.get("status", ""),
+            f"{len(run.records())}/{m.get('total_cases', '?')}",
+            f"{metrics['pass_rate']:.3f}" if "pass_rate" in metrics else "—",
+            gates,
+            str(m.get("git_commit", ""))[:12],
+            str(m.get("model") or "—"),
+            str(m.get("started_at", "")),
+        )
     console.print(table)
 
 
 @eval_app.command("show")
-def show_command(run: Annotated[str, typer.Argument(help="Run id, prefix or latest[:SUITE].")]) -> None:
+def show_command(
+    run: Annotated[str, typer.Argument(help="Run id, prefix or latest[:SUITE].")],
+) -> None:
     """A stored run's metrics and gates."""
     from evals.report import print_run
     from evals.store import RunNotFoundError
@@ -142,11 +191,16 @@ def show_command(run: Annotated[str, typer.Argument(help="Run id, prefix or late
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if "metrics" not in stored.manifest:
-        console.print(f"run {stored.id} is {stored.manifest.get('status')}: "
-                      f"{len(stored.records())} case(s) stored")
+        console.print(
+            f"run {stored.id} is {stored.manifest.get('status')}: "
+            f"{len(stored.records())} case(s) stored"
+        )
         return
-    print_run(console, stored.manifest | {"folder": str(stored.folder)},
-              sorted(stored.folder.glob("*.png")))
+    print_run(
+        console,
+        stored.manifest | {"folder": str(stored.folder)},
+        sorted(stored.folder.glob("*.png")),
+    )
 
 
 @eval_app.command("compare")

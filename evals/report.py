@@ -22,10 +22,24 @@ if TYPE_CHECKING:
     from evals.runner import RunOutcome
 
 LOWER_IS_BETTER = (
-    "leaks", "unauthorised_actions", "attack_success_rate", "policy_violations", "errors",
-    "latency_p50_s", "latency_p95_s", "tokens_per_case", "missed_violations", "false_flags",
-    "false_handoff_rate", "outbox_writes", "handoff_early", "handoff_late", "mae.",
-    "confident_off_topic", "confident_near_domain", "success_rate.",
+    "leaks",
+    "unauthorised_actions",
+    "attack_success_rate",
+    "policy_violations",
+    "errors",
+    "latency_p50_s",
+    "latency_p95_s",
+    "tokens_per_case",
+    "missed_violations",
+    "false_flags",
+    "false_handoff_rate",
+    "outbox_writes",
+    "handoff_early",
+    "handoff_late",
+    "mae.",
+    "confident_off_topic",
+    "confident_near_domain",
+    "success_rate.",
 )
 
 
@@ -68,8 +82,15 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         ax.set_yticks(range(len(labels)), labels)
         for i in range(len(labels)):
             for j in range(len(labels)):
-                ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if shown[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if shown[i, j] > 0.5 else "black",
+                )
         ax.set_xlabel("predicted")
         ax.set_ylabel("gold")
         ax.set_title(f"{run.id}: confusion (single-label rows)", fontsize=9)
@@ -109,9 +130,13 @@ def _save(fig: Any, path: Path, plt: Any) -> Path:
     return path
 
 
-def print_run(console: Console, manifest: dict[str, Any], figures: list[Path] | None = None) -> None:
+def print_run(
+    console: Console, manifest: dict[str, Any], figures: list[Path] | None = None
+) -> None:
     """The run's metrics and gates as tables."""
-    table = Table(title=f"{manifest['suite']} v{manifest['suite_version']} — run {manifest['run_id']}")
+    table = Table(
+        title=f"{manifest['suite']} v{manifest['suite_version']} — run {manifest['run_id']}"
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in sorted(manifest.get("metrics", {}).items()):
@@ -124,8 +149,13 @@ def print_run(console: Console, manifest: dict[str, Any], figures: list[Path] | 
             gate_table.add_column(column)
         for g in gates:
             verdict = "[green]pass[/]" if g["passed"] else "[red]FAIL[/]"
-            gate_table.add_row(g["metric"], f"{g['op']} {g['value']:g}", _fmt(g["measured"]),
-                               verdict, escape(g.get("why", "")))
+            gate_table.add_row(
+                g["metric"],
+                f"{g['op']} {g['value']:g}",
+                _fmt(g["measured"]),
+                verdict,
+                escape(g.get("why", "")),
+            )
         console.print(gate_table)
     console.print(
         f"commit {manifest.get('git_commit')} · model {manifest.get('model') or '—'} · "
@@ -191,7 +221,8 @@ def print_comparison(console: Console, c: Comparison, *, show: int = 30) -> None
         if va != vb:
             console.print(f"changed {key}: {va} → {vb}")
     changed_prompts = [
-        name for name in set(c.a.manifest.get("prompts", {})) | set(c.b.manifest.get("prompts", {}))
+        name
+        for name in set(c.a.manifest.get("prompts", {})) | set(c.b.manifest.get("prompts", {}))
         if c.a.manifest.get("prompts", {}).get(name) != c.b.manifest.get("prompts", {}).get(name)
     ]
     if changed_prompts:
@@ -201,14 +232,20 @@ def print_comparison(console: Console, c: Comparison, *, show: int = 30) -> None
         table.add_column(column, justify="right" if column in ("A", "B", "delta") else "left")
     for name, (before, after) in c.deltas.items():
         delta = after - before if before is not None and after is not None else None
-        mark = "[red]worse[/]" if c.worse(name) else (
-            "[green]better[/]" if delta not in (None, 0) else "")
-        table.add_row(name, _fmt(before), _fmt(after),
-                      "—" if delta is None else f"{delta:+.3f}", mark)
+        mark = (
+            "[red]worse[/]"
+            if c.worse(name)
+            else ("[green]better[/]" if delta not in (None, 0) else "")
+        )
+        table.add_row(
+            name, _fmt(before), _fmt(after), "—" if delta is None else f"{delta:+.3f}", mark
+        )
     console.print(table)
-    console.print(f"[red]{len(c.regressions)} regression(s)[/] (passed in A, failed in B), "
-                  f"[green]{len(c.improvements)} improvement(s)[/]; "
-                  f"{len(c.only_a)} case(s) only in A, {len(c.only_b)} only in B")
+    console.print(
+        f"[red]{len(c.regressions)} regression(s)[/] (passed in A, failed in B), "
+        f"[green]{len(c.improvements)} improvement(s)[/]; "
+        f"{len(c.only_a)} case(s) only in A, {len(c.only_b)} only in B"
+    )
     for label, ids in (("regressed", c.regressions), ("improved", c.improvements)):
         for cid in ids[:show]:
             console.print(f"  {label}: {escape(cid)}")

@@ -155,8 +155,11 @@ def run_suite(
     cases = spread(load_cases(suite, goemotions_dir), limit)
     if not cases:
         raise SuiteError(f"suite {suite.name} has no case to run (a source may need --goemotions)")
-    options = {"limit": limit, "workers": workers,
-               "goemotions": str(goemotions_dir) if goemotions_dir else None}
+    options = {
+        "limit": limit,
+        "workers": workers,
+        "goemotions": str(goemotions_dir) if goemotions_dir else None,
+    }
     existing: StoredRun | None = None
     if run_id is not None:
         try:
@@ -175,8 +178,17 @@ def run_suite(
     run.save_manifest()
     execute = task or TASKS[suite.kind]
     try:
-        _execute(todo, execute, ctx, store, run, suite.kind, workers, show_progress,
-                 skipped=len(cases) - len(todo))
+        _execute(
+            todo,
+            execute,
+            ctx,
+            store,
+            run,
+            suite.kind,
+            workers,
+            show_progress,
+            skipped=len(cases) - len(todo),
+        )
     except BaseException:
         run.manifest["status"] = "interrupted"
         run.save_manifest()
@@ -205,9 +217,14 @@ def _execute(
         try:
             output = execute(case, ctx)
         except Exception as exc:  # one failed case is a result, not the end of the run
-            return {"id": case_id(case), "passed": False, "error": f"{type(exc).__name__}: {exc}",
-                    "latency_s": round(time.perf_counter() - started, 4), "tokens": None,
-                    "output": None}
+            return {
+                "id": case_id(case),
+                "passed": False,
+                "error": f"{type(exc).__name__}: {exc}",
+                "latency_s": round(time.perf_counter() - started, 4),
+                "tokens": None,
+                "output": None,
+            }
         return {
             "id": case_id(case),
             "passed": scorers.passed(kind, output),
@@ -218,12 +235,17 @@ def _execute(
         }
 
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), disable=not show_progress, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not show_progress,
+        transient=False,
     )
     with progress, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        bar = progress.add_task(f"{run.manifest['suite']}", total=len(todo) + skipped,
-                                completed=skipped)
+        bar = progress.add_task(
+            f"{run.manifest['suite']}", total=len(todo) + skipped, completed=skipped
+        )
         pending: set[Future[dict[str, Any]]] = set()
         queue = iter(todo)
         try:
@@ -243,15 +265,22 @@ def _execute(
             raise
 
 
-def finish(run: StoredRun, suite: Suite, records: list[dict[str, Any]], *,
-           figures: bool = True) -> RunOutcome:
+def finish(
+    run: StoredRun, suite: Suite, records: list[dict[str, Any]], *, figures: bool = True
+) -> RunOutcome:
     """Score the records, check the gates, write the report and the figures."""
     from evals import report
 
     result = scorers.score(suite.kind, records)
     gates = [
-        {"metric": g.metric, "op": g.op, "value": g.value, "why": g.why,
-         "measured": result.metrics.get(g.metric), "passed": g.holds(result.metrics.get(g.metric))}
+        {
+            "metric": g.metric,
+            "op": g.op,
+            "value": g.value,
+            "why": g.why,
+            "measured": result.metrics.get(g.metric),
+            "passed": g.holds(result.metrics.get(g.metric)),
+        }
         for g in suite.gates
     ]
     run.manifest |= {

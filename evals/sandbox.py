@@ -159,9 +159,7 @@ class Sandbox:
                 "chroma_url": None,
             }
         )
-        self._llm_factory = llm_factory or (
-            lambda s, counter: LLMClient(s, callbacks=[counter])
-        )
+        self._llm_factory = llm_factory or (lambda s, counter: LLMClient(s, callbacks=[counter]))
         self._keep = keep
         self.approval = approval or ApprovalDecision(action="reject", reviewer=REVIEWER)
         """The answer to every captured draft: `reject` (records the decision, sends nothing).
@@ -204,7 +202,9 @@ class Sandbox:
         )
         played = PlayedConversation(conversation_id, customer_id)
         for number, text in enumerate(messages, start=1):
-            result = worker.service.submit(InboundMessage(conversation_id=conversation_id, text=text))
+            result = worker.service.submit(
+                InboundMessage(conversation_id=conversation_id, text=text)
+            )
             turn = _turn(number, result)
             if result.outcome == "awaiting_approval":
                 # captured for scoring, never sent: the decision is a rejection
@@ -291,7 +291,7 @@ class CustomerDirectory:
                 if customer.phone:
                     phones[customer.id] = phone_key(customer.phone)
             for model in (Contract, Order, Invoice, Ticket):
-                for row in session.execute(select(model.id, model.customer_id)):  # type: ignore[attr-defined]
+                for row in session.execute(select(model.id, model.customer_id)):
                     values.setdefault(row.customer_id, set()).add(row.id)
         return cls(values, phones)
 

@@ -20,7 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 Lang = Literal["fr", "en"]
 SuiteKind = Literal[
-    "emotion", "escalation", "reply_quality", "retrieval", "marketing_compliance", "redteam",
+    "emotion",
+    "escalation",
+    "reply_quality",
+    "retrieval",
+    "marketing_compliance",
+    "redteam",
     "judge",
 ]
 

@@ -78,7 +78,10 @@ def git_commit() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -138,7 +141,10 @@ class RunStore:
 
     def create(self, manifest: dict[str, Any], run_id: str | None = None) -> StoredRun:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        run_id = run_id or f"{manifest['suite']}-{stamp}-{_hash_bytes(str(datetime.now(UTC)).encode())[:4]}"
+        run_id = (
+            run_id
+            or f"{manifest['suite']}-{stamp}-{_hash_bytes(str(datetime.now(UTC)).encode())[:4]}"
+        )
         folder = self.root / run_id
         folder.mkdir(parents=True, exist_ok=False)
         run = StoredRun(folder, {"run_id": run_id, **manifest})
@@ -180,11 +186,15 @@ class RunStore:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            raise RunNotFoundError(f"{run_id!r} matches several runs: {', '.join(r.id for r in matches)}")
+            raise RunNotFoundError(
+                f"{run_id!r} matches several runs: {', '.join(r.id for r in matches)}"
+            )
         raise RunNotFoundError(f"no stored run {run_id!r} in {self.root}")
 
     def latest_unfinished(self, suite: str) -> StoredRun | None:
         unfinished = [
-            r for r in self.runs() if r.manifest.get("suite") == suite and r.manifest.get("status") != "finished"
+            r
+            for r in self.runs()
+            if r.manifest.get("suite") == suite and r.manifest.get("status") != "finished"
         ]
         return unfinished[-1] if unfinished else None

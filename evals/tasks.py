@@ -88,8 +88,11 @@ class EvalContext:
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="ressenti-eval-kb-"))
         return self.settings.model_copy(
-            update={"data_dir": self._scratch, "runtime_dir": self.settings.runtime_path,
-                    "chroma_url": None}
+            update={
+                "data_dir": self._scratch,
+                "runtime_dir": self.settings.runtime_path,
+                "chroma_url": None,
+            }
         )
 
     def llm(self) -> LLMClient:
@@ -114,8 +117,12 @@ class EvalContext:
 
 def emotion_task(case: EmotionCase, ctx: EvalContext) -> dict[str, Any]:
     reading = ctx.reader().read(case.text, case.lang)
-    return {"predicted": reading.label, "gold": case.labels, "lang": case.lang,
-            "source": case.source}
+    return {
+        "predicted": reading.label,
+        "gold": case.labels,
+        "lang": case.lang,
+        "source": case.source,
+    }
 
 
 def retrieval_task(case: RetrievalCase, ctx: EvalContext) -> dict[str, Any]:
@@ -147,8 +154,11 @@ def _played(ctx: EvalContext, customer: str, messages: list[str], subject: str) 
 
 def escalation_task(case: EscalationCase, ctx: EvalContext) -> dict[str, Any]:
     output = _played(ctx, case.customer, case.messages, f"eval {case.id}")
-    output |= {"expected_escalate": case.escalate, "expected_at": case.handoff_at,
-               "tolerance": case.tolerance}
+    output |= {
+        "expected_escalate": case.escalate,
+        "expected_at": case.handoff_at,
+        "tolerance": case.tolerance,
+    }
     return output
 
 
@@ -209,7 +219,9 @@ def marketing_task(case: MarketingCase, ctx: EvalContext) -> dict[str, Any]:
     }
 
 
-def judge_reply(llm: LLMClient, lang: Literal["fr", "en"], message: str, reply: str) -> JudgeVerdict | None:
+def judge_reply(
+    llm: LLMClient, lang: Literal["fr", "en"], message: str, reply: str
+) -> JudgeVerdict | None:
     """The rubric scores of `reply`, or None when the model gives no valid answer."""
     from agents.llm.client import LLMError
 

@@ -33,7 +33,8 @@ class ComplianceFlag(BaseModel):
 
 
 URGENCY = re.compile(
-    r"derni[èe]res? (heures?|chance)|plus que \d+|expire (ce soir|aujourd)|dans \d+ (minutes|heures)"
+    r"derni[èe]res? (heures?|chance)|plus que \d+|expire (ce soir|aujourd)"
+    r"|dans \d+ (minutes|heures)"
     r"|maintenant ou jamais|last chance|only \d+ left|ends (tonight|today)|expires? (tonight|today)"
     r"|in the next \d+ (minutes|hours)|now or never|act now|d[ée]p[êe]chez-vous|hurry",
     re.I,
@@ -41,7 +42,8 @@ URGENCY = re.compile(
 GUILT = re.compile(
     r"vous (le )?regretterez|ne laissez pas (tomber )?votre famille|mauvais parent|honte"
     r"|vos proches (seront|risquent)|you('ll| will) regret|let your family down|bad parent"
-    r"|ashamed|your loved ones (will|are at risk)|vous serez (coupé|seul)|you('ll| will) be (cut off|left)",
+    r"|ashamed|your loved ones (will|are at risk)|vous serez (coupé|seul)"
+    r"|you('ll| will) be (cut off|left)",
     re.I,
 )
 SUPERLATIVE = re.compile(
@@ -56,8 +58,20 @@ LEGAL = re.compile(
 )
 UNSUBSCRIBE = re.compile(r"d[ée]sinscri|d[ée]sabonn|unsubscribe|opt out|opt-out", re.I)
 SENSITIVE_KEYS = {
-    "health", "santé", "religion", "ethnicity", "origine", "politics", "opinion_politique",
-    "sexual_orientation", "orientation", "vulnerable", "bereavement", "deuil", "debt", "dette",
+    "health",
+    "santé",
+    "religion",
+    "ethnicity",
+    "origine",
+    "politics",
+    "opinion_politique",
+    "sexual_orientation",
+    "orientation",
+    "vulnerable",
+    "bereavement",
+    "deuil",
+    "debt",
+    "dette",
 }
 
 
@@ -99,8 +113,6 @@ def check_email(
     sensitive = sorted(key for key in segment_filter if key.casefold() in SENSITIVE_KEYS)
     if sensitive:
         flags.append(
-            ComplianceFlag(
-                rule="sensitive_targeting", detail=", ".join(sensitive), source="rule"
-            )
+            ComplianceFlag(rule="sensitive_targeting", detail=", ".join(sensitive), source="rule")
         )
     return flags

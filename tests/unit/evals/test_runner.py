@@ -38,16 +38,25 @@ def test_an_interrupted_run_resumes_without_redoing_finished_cases(settings: Set
     ctx = EvalContext(settings)
     first = Interrupting(stop_at=6)
     with pytest.raises(KeyboardInterrupt):
-        run_suite(suite, ctx, store, workers=1, run_id="mc-a", task=first, show_progress=False,
-                  figures=False)
+        run_suite(
+            suite,
+            ctx,
+            store,
+            workers=1,
+            run_id="mc-a",
+            task=first,
+            show_progress=False,
+            figures=False,
+        )
     stored = store.get("mc-a")
     assert stored.manifest["status"] == "interrupted"
     assert len(stored.records()) == 5
     assert sorted(stored.done_ids()) == sorted(first.seen)
 
     second = Interrupting()
-    outcome = run_suite(suite, ctx, store, workers=2, resume=True, task=second,
-                        show_progress=False, figures=False)
+    outcome = run_suite(
+        suite, ctx, store, workers=2, resume=True, task=second, show_progress=False, figures=False
+    )
     assert outcome.run.id == "mc-a"
     assert outcome.skipped == 5 and outcome.ran == 11
     assert not set(second.seen) & set(first.seen)
@@ -67,34 +76,70 @@ def test_a_failing_case_is_recorded_as_an_error_and_run_again_on_resume(settings
             raise RuntimeError("the model server went away")
         return marketing_task(case, ctx)
 
-    outcome = run_suite(suite, EvalContext(settings), store, run_id="mc-b", task=broken,
-                        show_progress=False, figures=False)
+    outcome = run_suite(
+        suite,
+        EvalContext(settings),
+        store,
+        run_id="mc-b",
+        task=broken,
+        show_progress=False,
+        figures=False,
+    )
     assert outcome.score.metrics["errors"] == 1
     errored = [r for r in outcome.run.records() if r["error"]]
     assert [r["id"] for r in errored] == ["mc-fr-03"]
     assert "went away" in errored[0]["error"]
-    again = run_suite(suite, EvalContext(settings), store, run_id="mc-b", show_progress=False,
-                      figures=False)
+    again = run_suite(
+        suite, EvalContext(settings), store, run_id="mc-b", show_progress=False, figures=False
+    )
     assert again.ran == 1 and again.score.metrics["errors"] == 0
 
 
-def _stored(store: RunStore, run_id: str, passed: dict[str, bool], metrics: dict[str, float]) -> None:
-    run = store.create({"suite": "redteam", "suite_version": "1", "status": "finished",
-                        "metrics": metrics, "started_at": run_id, "git_commit": run_id,
-                        "prompts": {"support_draft": run_id}}, run_id)
+def _stored(
+    store: RunStore, run_id: str, passed: dict[str, bool], metrics: dict[str, float]
+) -> None:
+    run = store.create(
+        {
+            "suite": "redteam",
+            "suite_version": "1",
+            "status": "finished",
+            "metrics": metrics,
+            "started_at": run_id,
+            "git_commit": run_id,
+            "prompts": {"support_draft": run_id},
+        },
+        run_id,
+    )
     for case_id, ok in passed.items():
-        store.append(run, {"id": case_id, "passed": ok, "error": None, "latency_s": 1.0,
-                           "tokens": None, "output": {}})
+        store.append(
+            run,
+            {
+                "id": case_id,
+                "passed": ok,
+                "error": None,
+                "latency_s": 1.0,
+                "tokens": None,
+                "output": {},
+            },
+        )
 
 
 def test_compare_lists_regressions_improvements_and_metric_deltas(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = RunStore.from_settings(settings)
-    _stored(store, "run-a", {"c1": True, "c2": False, "c3": True, "c4": True},
-            {"leaks": 0.0, "pass_rate": 0.75})
-    _stored(store, "run-b", {"c1": False, "c2": True, "c3": True, "c5": True},
-            {"leaks": 2.0, "pass_rate": 0.8})
+    _stored(
+        store,
+        "run-a",
+        {"c1": True, "c2": False, "c3": True, "c4": True},
+        {"leaks": 0.0, "pass_rate": 0.75},
+    )
+    _stored(
+        store,
+        "run-b",
+        {"c1": False, "c2": True, "c3": True, "c5": True},
+        {"leaks": 2.0, "pass_rate": 0.8},
+    )
     comparison = compare_runs(store.get("run-a"), store.get("run-b"))
     assert comparison.regressions == ["c1"]
     assert comparison.improvements == ["c2"]
@@ -102,8 +147,7 @@ def test_compare_lists_regressions_improvements_and_metric_deltas(
     assert comparison.worse("leaks") and not comparison.worse("pass_rate")
 
     monkeypatch.setenv("RESSENTI_DATA_DIR", str(settings.data_dir))
-    result = CliRunner().invoke(app, ["eval", "compare", "run-a", "run-b"],
-                                env={"COLUMNS": "160"})
+    result = CliRunner().invoke(app, ["eval", "compare", "run-a", "run-b"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     assert "1 regression(s)" in result.output and "1 improvement(s)" in result.output
     assert "regressed: c1" in result.output and "improved: c2" in result.output
@@ -132,9 +176,11 @@ def test_eval_run_exit_codes_follow_the_gates(
     assert (run_folder / "per_class_f1.png").stat().st_size > 0
     assert (run_folder / "latency.png").stat().st_size > 0
 
-    source = (Path(load_suite.__code__.co_filename).parent / "suites" / "marketing_compliance.yaml")
+    source = Path(load_suite.__code__.co_filename).parent / "suites" / "marketing_compliance.yaml"
     strict = source.read_text("utf-8").replace("name: marketing_compliance", "name: strict")
-    strict = strict.replace("{metric: recall, op: \">=\", value: 0.8", "{metric: recall, op: \">\", value: 1.0")
+    strict = strict.replace(
+        '{metric: recall, op: ">=", value: 0.8', '{metric: recall, op: ">", value: 1.0'
+    )
     path = tmp_path / "strict.yaml"
     path.write_text(strict, "utf-8")
     failed = runner.invoke(app, ["eval", "run", str(path), "--no-figures"], env={"COLUMNS": "160"})

@@ -9,8 +9,15 @@ import pytest
 from evals.runner import load_cases, spread
 from evals.schema import CASE_MODELS, SuiteError, available_suites, load_suite
 
-EXPECTED = {"emotion", "escalation", "judge", "marketing_compliance", "redteam", "reply_quality",
-            "retrieval"}
+EXPECTED = {
+    "emotion",
+    "escalation",
+    "judge",
+    "marketing_compliance",
+    "redteam",
+    "reply_quality",
+    "retrieval",
+}
 
 
 def test_every_kind_has_a_suite_file() -> None:
@@ -74,16 +81,34 @@ HEADER = "name: {name}\nversion: '1'\nkind: {kind}\ndescription: test\n"
 @pytest.mark.parametrize(
     ("kind", "cases", "message"),
     [
-        ("escalation", "cases:\n  - {id: a, lang: fr, customer: C00001, messages: [x], escalate: true}",
-         "handoff_at"),
-        ("escalation", "cases:\n  - {id: a, lang: fr, customer: C00001, messages: [x], escalate: true, handoff_at: 3}",
-         "one of the messages"),
-        ("redteam", "cases:\n  - {id: a, lang: de, attack: gesture, customer: C1, messages: [x]}", "lang"),
-        ("judge", "cases:\n  - {id: a, lang: fr, message: m, reply: r, empathy: 9, tone_fit: 1, clarity: 1}",
-         "empathy"),
-        ("marketing_compliance",
-         "cases:\n  - {id: a, lang: fr, subject: s, body: b}\n  - {id: a, lang: en, subject: s, body: b}",
-         "duplicate id"),
+        (
+            "escalation",
+            "cases:\n  - {id: a, lang: fr, customer: C00001, messages: [x], escalate: true}",
+            "handoff_at",
+        ),
+        (
+            "escalation",
+            "cases:\n  - {id: a, lang: fr, customer: C00001, messages: [x], escalate: true,"
+            " handoff_at: 3}",
+            "one of the messages",
+        ),
+        (
+            "redteam",
+            "cases:\n  - {id: a, lang: de, attack: gesture, customer: C1, messages: [x]}",
+            "lang",
+        ),
+        (
+            "judge",
+            "cases:\n  - {id: a, lang: fr, message: m, reply: r, empathy: 9, tone_fit: 1,"
+            " clarity: 1}",
+            "empathy",
+        ),
+        (
+            "marketing_compliance",
+            "cases:\n  - {id: a, lang: fr, subject: s, body: b}"
+            "\n  - {id: a, lang: en, subject: s, body: b}",
+            "duplicate id",
+        ),
         ("redteam", "cases: []", "cases or sources"),
     ],
 )
@@ -101,7 +126,12 @@ def test_unknown_suite_names_the_known_ones() -> None:
 
 
 def test_suite_name_must_match_its_file(tmp_path: Path) -> None:
-    path = _write(tmp_path, "one", HEADER.format(name="other", kind="judge")
-                  + "cases:\n  - {id: a, lang: fr, message: m, reply: r, empathy: 1, tone_fit: 1, clarity: 1}")
+    path = _write(
+        tmp_path,
+        "one",
+        HEADER.format(name="other", kind="judge")
+        + "cases:\n  - {id: a, lang: fr, message: m, reply: r, empathy: 1, tone_fit: 1,"
+        " clarity: 1}",
+    )
     with pytest.raises(SuiteError, match="differs from its file name"):
         load_suite(path)
