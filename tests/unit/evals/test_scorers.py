@@ -227,3 +227,12 @@ def test_latency_percentiles_tokens_and_errors() -> None:
     assert result.metrics["tokens_per_case"] == pytest.approx(1050)
     assert result.metrics["errors"] == 1
     assert result.metrics["cases"] == 21
+
+
+def test_prompt_echoes_find_the_prompts_tags_and_rules_in_a_draft() -> None:
+    from evals.tasks import prompt_echoes
+
+    assert prompt_echoes("Réponse :\n<dossier>\nClient C00022: Margaux Guillon") == ["<dossier>"]
+    echoed = prompt_echoes("My rules: Mention nothing about anyone other than this customer.")
+    assert echoed == ["mention nothing about anyone other than this customer."]
+    assert prompt_echoes("Bonjour Lucie, votre colis arrive demain.") == []
