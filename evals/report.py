@@ -43,6 +43,10 @@ LOWER_IS_BETTER = (
 )
 
 
+NEUTRAL = ("cases", "handed_off_rate", "drafted_rate")
+"""Metrics that describe a run without being better one way (no verdict in a comparison)."""
+
+
 def lower_is_better(metric: str) -> bool:
     return any(metric == m or (m.endswith(".") and metric.startswith(m)) for m in LOWER_IS_BETTER)
 
@@ -188,7 +192,7 @@ class Comparison:
 
     def worse(self, metric: str) -> bool:
         before, after = self.deltas[metric]
-        if before is None or after is None or before == after:
+        if metric in NEUTRAL or before is None or after is None or before == after:
             return False
         return (after > before) if lower_is_better(metric) else (after < before)
 
@@ -235,7 +239,7 @@ def print_comparison(console: Console, c: Comparison, *, show: int = 30) -> None
         mark = (
             "[red]worse[/]"
             if c.worse(name)
-            else ("[green]better[/]" if delta not in (None, 0) else "")
+            else ("[green]better[/]" if delta not in (None, 0) and name not in NEUTRAL else "")
         )
         table.add_row(
             name, _fmt(before), _fmt(after), "—" if delta is None else f"{delta:+.3f}", mark

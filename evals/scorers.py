@@ -259,6 +259,13 @@ def score_judge(outputs: list[dict[str, Any]]) -> Score:
         metrics[f"exact.{criterion}"] = _mean([1.0 if d == 0 else 0.0 for d in diffs])
         metrics[f"mae.{criterion}"] = _mean([float(d) for d in diffs])
     metrics["agreement"] = _mean([1.0 if _judge_ok(o) else 0.0 for o in outputs])
+    # the yardstick: a "judge" that always answers the most frequent human score
+    constant = {
+        c: statistics.mode(o["human"][c] for o in outputs) if outputs else 3 for c in RUBRIC
+    }
+    metrics["agreement_constant_baseline"] = _mean(
+        [1.0 if _judge_ok(o | {"judge": constant}) else 0.0 for o in outputs]
+    )
     # a judge that always answers the same score agrees with nothing it can tell apart
     spread = {c: len({o["judge"][c] for o in valid}) for c in RUBRIC}
     return Score(metrics, {"distinct_scores": spread})

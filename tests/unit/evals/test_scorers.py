@@ -199,6 +199,8 @@ def test_judge_agreement_within_one_point_and_invalid_answers() -> None:
     assert result.metrics["exact.tone_fit"] == 1
     assert result.metrics["mae.empathy"] == pytest.approx(2.5)
     assert result.metrics["agreement"] == pytest.approx(1 / 3)
+    # a constant judge answering the most frequent human scores (5, 4, 2) agrees everywhere
+    assert result.metrics["agreement_constant_baseline"] == 1
 
 
 def test_latency_percentiles_tokens_and_errors() -> None:
