@@ -258,21 +258,41 @@ def print_comparison(console: Console, c: Comparison, *, show: int = 30) -> None
 
 
 def save_delta_figure(c: Comparison, path: Path) -> Path | None:
-    """Bar chart of metric deltas (B − A), red where B is worse."""
-    rows = [
-        (name, after - before, c.worse(name))
-        for name, (before, after) in c.deltas.items()
-        if before is not None and after is not None and name != "cases"
-    ]
-    if not rows:
+    """Metric deltas (B − A), red where B is worse: rates and scores (values in [0, 1]) as
+    absolute differences on the left; counts, seconds and tokens as relative change on the
+    right (absolute when A is 0), so that one scale does not flatten the other."""
+    rates: list[tuple[str, float, bool]] = []
+    others: list[tuple[str, float, bool]] = []
+    for name, (before, after) in c.deltas.items():
+        if before is None or after is None or name == "cases":
+            continue
+        if (0 <= before <= 1 and 0 <= after <= 1 and not lower_is_better(name)) or (
+            name.startswith(("success_rate.", "confident_")) or name.endswith("_rate")
+        ):
+            rates.append((name, after - before, c.worse(name)))
+        elif before:
+            others.append((f"{name} (%)", 100 * (after - before) / abs(before), c.worse(name)))
+        else:
+            others.append((name, after - before, c.worse(name)))
+    if not rates and not others:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(rows) + 1)))
-    names = [r[0] for r in rows]
-    ax.barh(names, [r[1] for r in rows], color=["#c0392b" if r[2] else "#4a7ab5" for r in rows])
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("B − A (red: worse)")
-    ax.set_title(f"{c.a.id} → {c.b.id}", fontsize=8)
-    ax.invert_yaxis()
+    panels = [
+        (rows, title)
+        for rows, title in ((rates, "rates and scores: B − A"), (others, "counts, time, tokens"))
+        if rows
+    ]
+    height = max(2.5, 0.28 * max(len(rows) for rows, _ in panels) + 1.2)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), height), squeeze=False)
+    for ax, (rows, title) in zip(axes[0], panels, strict=True):
+        ax.barh(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            color=["#c0392b" if r[2] else "#4a7ab5" for r in rows],
+        )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(f"{title} (red: worse)", fontsize=9)
+        ax.invert_yaxis()
+    fig.suptitle(f"{c.a.id} → {c.b.id}", fontsize=8)
     fig.tight_layout()
     return _save(fig, path, plt)

@@ -13,7 +13,7 @@ from agents.cli import app
 from agents.config import Settings
 from evals.report import compare_runs
 from evals.runner import run_suite
-from evals.schema import MarketingCase, load_suite
+from evals.schema import MarketingCase, load_suite, suites_dir
 from evals.store import RunStore
 from evals.tasks import EvalContext, marketing_task
 
@@ -176,7 +176,7 @@ def test_eval_run_exit_codes_follow_the_gates(
     assert (run_folder / "per_class_f1.png").stat().st_size > 0
     assert (run_folder / "latency.png").stat().st_size > 0
 
-    source = Path(load_suite.__code__.co_filename).parent / "suites" / "marketing_compliance.yaml"
+    source = suites_dir() / "marketing_compliance.yaml"
     strict = source.read_text("utf-8").replace("name: marketing_compliance", "name: strict")
     strict = strict.replace(
         '{metric: recall, op: ">=", value: 0.8', '{metric: recall, op: ">", value: 1.0'
