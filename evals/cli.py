@@ -143,8 +143,8 @@ def list_command(
     """The stored runs, oldest first."""
     runs = _store(Settings()).runs()
     table = Table(title="stored evaluation runs")
+    table.add_column("run", no_wrap=True)
     for column in (
-        "run",
         "suite",
         "version",
         "status",
