@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install prepare serve stop data postgres lint typecheck unit integration bench clean
+.PHONY: run test install prepare serve stop data postgres lint typecheck unit integration bench evals clean
 
 # The uv tool itself lives in its own small venv (nothing installed by hand).
 $(UV):
@@ -76,6 +76,14 @@ test: lint typecheck prepare postgres
 BENCHES := llm support emotion kb crm marketing
 bench: prepare
 	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
+
+# Every evaluation suite in full against the served model; stops at the first failed gate.
+# GoEmotions is added to the emotion suite when GOEMOTIONS names its folder (never committed).
+EVAL_SUITES := marketing_compliance retrieval emotion judge escalation reply_quality redteam
+GOEMOTIONS ?=
+evals: serve
+	@for suite in $(EVAL_SUITES); do echo "== eval $$suite"; \
+	  $(BIN)/ressenti eval run $$suite $(if $(GOEMOTIONS),--goemotions $(GOEMOTIONS)) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

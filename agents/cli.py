@@ -8,6 +8,7 @@ from agents.emotion.cli import emotion_app
 from agents.llm.cli import llm_app
 from agents.marketing.cli import marketing_app
 from agents.support.cli import support_app
+from evals.cli import eval_app
 from tools.crm.cli import crm_app
 from tools.kb.cli import kb_app
 
@@ -23,6 +24,7 @@ app.add_typer(crm_app, name="crm")
 app.add_typer(support_app, name="support")
 app.add_typer(emotion_app, name="emotion")
 app.add_typer(marketing_app, name="marketing")
+app.add_typer(eval_app, name="eval")
 
 
 @app.command("app")
