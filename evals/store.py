@@ -57,8 +57,7 @@ def policy_hash(settings: Settings) -> str:
 
 def thresholds(settings: Settings) -> dict[str, Any]:
     return {
-        "escalation_intensity": settings.escalation_intensity,
-        "escalation_valence": settings.escalation_valence,
+        "escalation_policy_path": str(settings.escalation_policy_path or "default"),
         "retrieval_min_score": settings.retrieval_min_score,
         "emotion_deep_enabled": settings.emotion_deep_enabled,
         "emotion_deep_weight": settings.emotion_deep_weight,
