@@ -6,6 +6,7 @@ import typer
 
 from agents.emotion.cli import emotion_app
 from agents.llm.cli import llm_app
+from agents.services.accounts_cli import users_app
 from agents.support.cli import support_app
 from tools.crm.cli import crm_app
 from tools.kb.cli import kb_app
@@ -21,6 +22,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(crm_app, name="crm")
 app.add_typer(support_app, name="support")
 app.add_typer(emotion_app, name="emotion")
+app.add_typer(users_app, name="users")
 
 
 @app.command("app")

@@ -53,7 +53,7 @@ def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str)
     old.close()
 
     upgraded = CRMStore.from_url(database_url)  # upgrades to head on open
-    assert upgraded.revision() == "0002"
+    assert upgraded.revision() == "0004"
     assert set(inspect(upgraded.engine).get_table_names()) >= REVISION_0002_TABLES
     profile = upgraded.find_customer("ancien@exemple.fr")
     assert (profile.id, profile.segment, profile.value_cents) == ("OLD-1", "premium", 120000)
@@ -92,6 +92,6 @@ def test_downgrade_and_upgrade_round_trip(store: CRMStore) -> None:
     assert store.revision() == "0001"
     assert not set(inspect(store.engine).get_table_names()) & REVISION_0002_TABLES
     store.migrate("head")
-    assert store.revision() == "0002"
+    assert store.revision() == "0004"
     store.migrate("head")  # upgrading an up-to-date database is a no-op
-    assert store.revision() == "0002"
+    assert store.revision() == "0004"
