@@ -113,7 +113,7 @@ class Inbox:
         transcript = [TranscriptLine.of(m, by_message.get(m.id)) for m in conversation.messages]
         trajectory = [view_of(r) for r in readings]
         turn = self.support.turn_in_progress(conversation_id)
-        if turn is not None and turn.outcome is None:
+        if turn is not None and turn.outcome == "awaiting_approval":
             transcript.append(
                 TranscriptLine(
                     author="customer",

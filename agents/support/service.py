@@ -62,7 +62,8 @@ class TurnInProgress:
     reading: EmotionView | None
     passages: list[Passage]
     outcome: Outcome | None
-    """None while the turn waits for a decision."""
+    """`awaiting_approval` while the turn waits for a decision (its message is not yet in
+    the CRM then)."""
 
 
 @dataclass(frozen=True)
