@@ -151,4 +151,3 @@ def sign_in(page: Page, url: str, email: str, password: str = "ressenti-demo") -
     page.locator("#email textarea, #email input").first.fill(email)
     page.locator("#password input").fill(password)
     page.locator("#signin-button").click()
-
