@@ -85,7 +85,7 @@ test: lint typecheck prepare postgres chromium
 	$(BIN)/pytest tests
 
 # Every benchmark, one after the other (each prints its medians and ratios).
-BENCHES := llm support emotion kb crm
+BENCHES := llm support emotion kb crm app
 bench: prepare
 	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 

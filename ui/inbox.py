@@ -3,7 +3,6 @@ and a simulated channel to create work (a demo customer writes in)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,8 +24,9 @@ from ui.i18n import lang_of, t
 from ui.labels import Labeller
 from ui.session import require
 
-log = logging.getLogger(__name__)
 CHANNELS = ["email", "chat", "social", "form", "phone"]
+QUEUE_REFRESH_S = 20.0
+"""How often an open inbox re-reads its queue (work arrives from other agents and channels)."""
 
 
 @dataclass
@@ -118,6 +118,8 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
                 take_over = labels.value(
                     gr.Button(t("take_over", "fr"), elem_id="take-over"), "take_over"
                 )
+        # Inside the tab: a Tabs block must hold nothing but tabs.
+        timer = gr.Timer(QUEUE_REFRESH_S)
 
     detail = [head, transcript, trajectory, card, sources, draft, checks]
 
@@ -222,6 +224,14 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
 
         return run
 
+    def tick(who: Account | None, choice: str, selected: str | None) -> Any:
+        """The queue alone, kept fresh for an inbox left open all day (the open
+        conversation and a draft being edited are left alone)."""
+        if who is None or not who.may_open("inbox"):
+            return gr.skip()
+        return queue_update(lang_of(choice), selected)
+
+    timer.tick(tick, [account, language, queue], queue, api_name=False)
     view_outputs = [status, queue, *detail]
     refresh.click(refresh_queue, [account, language, queue], [queue, *detail], api_name=False)
     queue.input(select, [account, language, queue], [status, *detail], api_name=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.integration.app.conftest import (
@@ -19,6 +19,7 @@ from tests.integration.app.conftest import (
     sign_in,
 )
 from tools.crm.models import Approval, OutboxMessage, Ticket
+from ui.inbox import QUEUE_REFRESH_S
 
 CALM_REQUEST = "Bonjour, pouvez-vous me dire où en est ma commande ? Merci."
 CONVERSATION_ID = re.compile(r"CV-[0-9A-F]{12}")
@@ -172,6 +173,23 @@ def test_the_language_switch_relabels_the_app(scripted_app: RunningApp, page: Pa
     page.get_by_role("tab", name="Evaluations").click()
     expect(page.locator("#evaluations-notice")).to_contain_text("Coming with the evaluation")
     screenshot(page, "4-evaluations-slot-en")
+
+
+def test_an_open_inbox_sees_new_work_without_a_click(
+    scripted_app: RunningApp, page: Page, browser: Browser
+) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    expect(page.locator("#whoami")).to_contain_text("Alex Agent")
+    colleague = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        sign_in(colleague, scripted_app.url, "admin@demo")
+        conversation = send_as_customer(colleague, "C00006")
+    finally:
+        colleague.close()
+    # The first agent's queue re-reads itself (every QUEUE_REFRESH_S seconds).
+    expect(page.locator(f'#queue input[value="{conversation}"]')).to_be_attached(
+        timeout=(QUEUE_REFRESH_S + 10) * 1000
+    )
 
 
 @pytest.mark.parametrize("role_email", ["marketer@demo", "tester@demo"])
