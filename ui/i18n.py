@@ -185,6 +185,14 @@ EMOTION_NAMES: dict[str, dict[Lang, str]] = {
     "satisfaction": {"fr": "satisfaction", "en": "satisfaction"},
 }
 
+FINDING_NAMES: dict[str, dict[Lang, str]] = {
+    "ungrounded": {"fr": "chiffre non sourcé", "en": "ungrounded figure"},
+    "unknown_citation": {"fr": "citation inconnue", "en": "unknown citation"},
+    "gesture_over_limit": {"fr": "geste commercial hors barème", "en": "gesture over the limit"},
+    "foreign_data": {"fr": "donnée d'un autre client", "en": "another customer's data"},
+    "no_citation": {"fr": "aucune source citée", "en": "no source cited"},
+}
+
 EMOTION_COLOURS: dict[str, str] = {
     "anger": "#d64545",
     "frustration": "#e8833a",
