@@ -17,7 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from agents.config import Settings
-from agents.services.accounts import Account
+from agents.services.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, Account
 from agents.services.playground import server_status
 from agents.services.workspace import Workspace, open_workspace
 from ui import render
@@ -58,6 +58,15 @@ def build(ws: Workspace) -> gr.Blocks:
 
         with gr.Column(visible=True, elem_id="signin") as signin_box:
             labels.value(gr.Markdown(t("signin_intro", "fr")), "signin_intro")
+            # Shown only while the demo accounts exist (`make run` creates them).
+            demo = gr.Markdown(
+                t("signin_demo", "fr", password=DEMO_PASSWORD),
+                visible=ws.accounts.exists(DEMO_ACCOUNTS[0][0]),
+                elem_id="signin-demo",
+            )
+            labels.add(
+                demo, lambda lang: gr.update(value=t("signin_demo", lang, password=DEMO_PASSWORD))
+            )
             email = labels.label(gr.Textbox(label=t("email", "fr"), elem_id="email"), "email")
             password = labels.label(
                 gr.Textbox(label=t("password", "fr"), type="password", elem_id="password"),

@@ -14,12 +14,16 @@ def lang_of(choice: str | None) -> Lang:
 LABELS: dict[str, dict[Lang, str]] = {
     # Shell and sign-in
     "title": {
-        "fr": "Ressenti — copilote de centre de contact",
-        "en": "Ressenti — contact-centre copilot",
+        "fr": "## Ressenti — copilote de centre de contact",
+        "en": "## Ressenti — contact-centre copilot",
     },
     "signin_intro": {
-        "fr": "Connectez-vous avec votre compte. Démo : agent@demo, marketer@demo, tester@demo, admin@demo (mot de passe dans le README).",
-        "en": "Sign in with your account. Demo: agent@demo, marketer@demo, tester@demo, admin@demo (password in the README).",
+        "fr": "### Connexion\nConnectez-vous avec votre compte.",
+        "en": "### Sign in\nSign in with your account.",
+    },
+    "signin_demo": {
+        "fr": "Comptes de démonstration : `agent@demo`, `marketer@demo`, `tester@demo`, `admin@demo` — mot de passe `{password}`.",
+        "en": "Demo accounts: `agent@demo`, `marketer@demo`, `tester@demo`, `admin@demo` — password `{password}`.",
     },
     "email": {"fr": "E-mail", "en": "E-mail"},
     "password": {"fr": "Mot de passe", "en": "Password"},

@@ -17,6 +17,10 @@ class Labeller:
     def __init__(self) -> None:
         self._items: list[tuple[Any, Callable[[Lang], Any]]] = []
 
+    def add(self, component: C, update: Callable[[Lang], Any]) -> C:
+        self._items.append((component, update))
+        return component
+
     def label(self, component: C, key: str, placeholder: str | None = None) -> C:
         def update(lang: Lang) -> Any:
             if placeholder:

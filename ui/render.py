@@ -15,6 +15,7 @@ PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": "·"}
 """Plain glyphs: a browser without an emoji font still shows them."""
 
 CSS = """
+#signin {max-width:460px;margin:32px auto}
 .chip {display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:0.8em;
   margin-left:6px;vertical-align:middle}
 .msg {border-radius:10px;padding:8px 12px;margin:6px 0;max-width:92%}

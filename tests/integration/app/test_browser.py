@@ -51,6 +51,7 @@ def rows(app: RunningApp, model: type, conversation_id: str) -> list:  # type: i
 def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page) -> None:
     page.goto(scripted_app.url)
     expect(page.locator("#signin-button")).to_be_visible()
+    expect(page.locator("#signin-demo")).to_contain_text("ressenti-demo")  # demo accounts exist
     screenshot(page, "0-sign-in")
 
     sign_in(page, scripted_app.url, "agent@demo", "not-the-password")
