@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install prepare serve stop data postgres lint typecheck unit integration bench evals clean
+.PHONY: run test install prepare serve stop data postgres chromium lint typecheck unit integration bench evals clean
 
 # The uv tool itself lives in its own small venv (nothing installed by hand).
 $(UV):
@@ -36,10 +36,13 @@ serve: prepare
 stop: install
 	$(BIN)/ressenti llm stop
 
-# Demo data: the CRM's demo company and the knowledge base's index (both skip what exists).
+# Demo data: the CRM's demo company, the knowledge base's index and the demo accounts
+# (agent@demo, marketer@demo, tester@demo, admin@demo; password in the README). Each step
+# skips what exists.
 data: install
 	$(BIN)/ressenti crm seed
 	$(BIN)/ressenti kb ingest
+	$(BIN)/ressenti users seed-demo
 
 run: serve data
 	$(BIN)/ressenti app
@@ -55,6 +58,15 @@ ifeq ($(PG_INITDB),)
 endif
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null
 
+# The browser the app's tests drive (Debian's Chromium, headless; Playwright never
+# downloads one). Installed only if missing.
+chromium:
+ifeq ($(wildcard /usr/bin/chromium),)
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium
+endif
+	@test -x /usr/bin/chromium
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -65,15 +77,15 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-integration: prepare postgres
+integration: prepare postgres chromium
 	$(BIN)/pytest tests/integration
 
 # Every tier in one pytest run (unit first, then integration against a real vLLM server).
-test: lint typecheck prepare postgres
+test: lint typecheck prepare postgres chromium
 	$(BIN)/pytest tests
 
 # Every benchmark, one after the other (each prints its medians and ratios).
-BENCHES := llm support emotion kb crm marketing
+BENCHES := llm support emotion kb crm marketing app
 bench: prepare
 	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 

@@ -7,6 +7,7 @@ import typer
 from agents.emotion.cli import emotion_app
 from agents.llm.cli import llm_app
 from agents.marketing.cli import marketing_app
+from agents.services.accounts_cli import users_app
 from agents.support.cli import support_app
 from evals.cli import eval_app
 from tools.crm.cli import crm_app
@@ -25,6 +26,7 @@ app.add_typer(support_app, name="support")
 app.add_typer(emotion_app, name="emotion")
 app.add_typer(marketing_app, name="marketing")
 app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="users")
 
 
 @app.command("app")

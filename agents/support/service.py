@@ -21,9 +21,11 @@ from agents.support.schemas import (
     ApprovalDecision,
     ApprovalRequest,
     CheckFinding,
+    EmotionView,
     HandoffPackage,
     InboundMessage,
     Outcome,
+    Passage,
     RoutingDecision,
 )
 from agents.support.threads import ThreadIndex
@@ -50,6 +52,18 @@ class TurnResult:
     findings: list[CheckFinding] = field(default_factory=list)
     approval_request: ApprovalRequest | None = None
     handoff: HandoffPackage | None = None
+
+
+@dataclass(frozen=True)
+class TurnInProgress:
+    """The latest turn's inbound message, its reading and the passages it retrieved."""
+
+    message: InboundMessage
+    reading: EmotionView | None
+    passages: list[Passage]
+    outcome: Outcome | None
+    """`awaiting_approval` while the turn waits for a decision (its message is not yet in
+    the CRM then)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +183,19 @@ class SupportService:
             for task in snapshot.tasks:
                 requests.extend(ApprovalRequest.model_validate(i.value) for i in task.interrupts)
         return requests
+
+    def turn_in_progress(self, conversation_id: str) -> TurnInProgress | None:
+        """The latest turn of a conversation as the graph holds it (its inbound message is
+        written to the CRM only when the turn commits or hands off)."""
+        values = self.graph.get_state(self._config(conversation_id)).values
+        if "message" not in values:
+            return None
+        return TurnInProgress(
+            message=values["message"],
+            reading=values.get("reading"),
+            passages=list(values.get("passages", [])),
+            outcome=values.get("outcome"),
+        )
 
     def handoffs(self) -> list[HandoffPackage]:
         """Conversations handed to a human, most urgent first, with their packages."""

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from typing import Literal
 
 import pytest
-from gradio_client import Client
 from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
-import app as ressenti_app
 from agents.cli import app as cli
 from agents.config import Settings
 from agents.llm import server
@@ -83,38 +80,6 @@ def test_a_wrong_model_name_is_reported_clearly(llm_settings: Settings) -> None:
     assert LLMClient(other).health().detail == "the server does not serve 'not-served'"
     with pytest.raises(LLMUnavailableError, match="not-served"):
         LLMClient(other).complete("hello")
-
-
-@pytest.fixture
-def page(llm_settings: Settings) -> Iterator[Client]:
-    port = free_port()
-    blocks = ressenti_app.build(llm_settings)
-    blocks.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        ssr_mode=False,
-    )
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
-    finally:
-        blocks.close()
-
-
-def test_page_shows_status_and_streams_an_answer(page: Client) -> None:
-    status = page.predict("Français", api_name="/status")
-    assert status.startswith("🟢")
-    assert "prêt" in status
-    job = page.submit("Comment annoncer un retard de livraison ?", "Français", api_name="/ask")
-    answer = job.result(timeout=300)
-    assert answer.strip()
-    assert not answer.startswith("⚠️")
-    assert len(job.outputs()) > 1  # the answer grew in several updates
-
-
-def test_page_rejects_an_empty_question_politely(page: Client) -> None:
-    assert page.predict("   ", "English", api_name="/ask") == "⚠️ Type a question first."
 
 
 @pytest.mark.stops_server

@@ -19,7 +19,7 @@ REVISION_0003_TABLES = {
     "campaign_approvals",
     "campaign_recipients",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:

@@ -1,0 +1,153 @@
+"""The app in a real browser: the Gradio page served on a free port, driven by the system's
+headless Chromium through Playwright (never a downloaded browser).
+
+Two kinds of app: one over a scripted model (the UI flows need a known draft and a known
+route), one over the session's real vLLM server. Both use the real stores: a seeded CRM in
+SQLite, the knowledge base indexed in an embedded Chroma, the real fast emotion reader.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from agents.config import Settings
+from agents.llm.client import LLMClient
+from agents.services.accounts import AccountStore, seed_demo_accounts
+from agents.services.workspace import Workspace, open_workspace
+from app import build, launch
+from knowledge import KNOWLEDGE_DIR
+from tests.fakes import Call, Script, ScriptedChatModel
+from tests.integration.conftest import free_port
+from tools.crm.seed import seed_demo
+from tools.crm.store import CRMStore
+from tools.kb.search import KnowledgeBase
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).parents[3] / "var" / "screenshots"
+"""Where the tests leave a screenshot of each tab (ignored by git)."""
+
+ASSESSMENT = json.dumps(
+    {
+        "summary": "Le client demande où en est sa commande.",
+        "intents": ["suivi de commande"],
+        "complexity": "low",
+        "sensitive_topics": ["none"],
+        "policy_exception_requested": False,
+    }
+)
+FIRST_DRAFT = (
+    "Bonjour, merci pour votre message. Je regarde votre commande et je reviens vers vous "
+    "aujourd'hui avec une réponse précise. Bonne journée."
+)
+REDRAFT = "Bonjour, je m'en occupe tout de suite et je vous rappelle avant ce soir."
+
+
+INSTRUCTION = "Plus court, proposez un rappel."
+
+
+class RoutedScript(Script):
+    """Answers structured calls with the assessment and text calls with a draft: the
+    redraft when the prompt carries the human's instruction, the first draft otherwise.
+
+    (A turn asks for an assessment, then a draft; a redraft asks for a draft only: a plain
+    queue of answers would tie the script to the order the tests run in.)
+    """
+
+    def next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+        self.calls.append(Call(list(messages), dict(kwargs)))
+        if "response_format" in kwargs:
+            return ASSESSMENT
+        prompt = "\n".join(str(m.content) for m in messages)
+        return REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
+
+
+@dataclass
+class RunningApp:
+    url: str
+    workspace: Workspace
+    settings: Settings
+
+
+def prepare_data(settings: Settings) -> None:
+    """The demo company, the demo accounts and the knowledge base, as `make run` has them."""
+    store = CRMStore.from_settings(settings)
+    seed_demo(store, customers=30)
+    seed_demo_accounts(AccountStore(store))
+    store.close()
+    knowledge = KnowledgeBase.open(settings)
+    if knowledge.count() == 0:
+        knowledge.ingest(KNOWLEDGE_DIR)
+
+
+def serve(workspace: Workspace, settings: Settings) -> Iterator[RunningApp]:
+    page = launch(build(workspace), settings, port=free_port())
+    try:
+        yield RunningApp(str(page.local_url), workspace, settings)
+    finally:
+        page.close()
+        workspace.close()
+
+
+@pytest.fixture(scope="module")
+def scripted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("app-data"),
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: the model is scripted
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    prepare_data(settings)
+    model = ScriptedChatModel(script=RoutedScript([]))
+    workspace = open_workspace(settings, llm=LLMClient(settings, model))
+    yield from serve(workspace, settings)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "the system Chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Page, url: str, email: str, password: str = "ressenti-demo") -> None:
+    page.goto(url)
+    page.locator("#email textarea, #email input").first.fill(email)
+    page.locator("#password input").fill(password)
+    page.locator("#signin-button").click()

@@ -1,0 +1,203 @@
+"""The app driven in headless Chromium, over a scripted model (known drafts and routes):
+sign-in and roles, approve, edit, redraft, take over, the handoff queue, the dashboard and
+the language switch. Each tab leaves a screenshot in var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from tests.integration.app.conftest import (
+    FIRST_DRAFT,
+    INSTRUCTION,
+    REDRAFT,
+    RunningApp,
+    screenshot,
+    sign_in,
+)
+from tools.crm.models import Approval, OutboxMessage, Ticket
+from ui.inbox import QUEUE_REFRESH_S
+
+CALM_REQUEST = "Bonjour, pouvez-vous me dire où en est ma commande ? Merci."
+CONVERSATION_ID = re.compile(r"CV-[0-9A-F]{12}")
+
+
+def send_as_customer(page: Page, customer_id: str, text: str = CALM_REQUEST) -> str:
+    """Writes in as a demo customer and waits for the draft; returns the conversation id."""
+    picker = page.locator("#customer input")
+    picker.click()
+    picker.fill(customer_id)
+    page.keyboard.press("Enter")
+    expect(picker).to_have_value(re.compile(customer_id))
+    page.locator("#inbound textarea").fill(text)
+    page.locator("#send-inbound").click()
+    status = page.locator("#inbox-status")
+    expect(status).to_contain_text("à approuver", timeout=60_000)
+    found = CONVERSATION_ID.search(status.inner_text())
+    assert found, status.inner_text()
+    return found.group(0)
+
+
+def rows(app: RunningApp, model: type, conversation_id: str) -> list:  # type: ignore[type-arg]
+    with app.workspace.store.reading() as session:
+        return list(
+            session.scalars(select(model).where(model.conversation_id == conversation_id))  # type: ignore[attr-defined]
+        )
+
+
+def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page) -> None:
+    page.goto(scripted_app.url)
+    expect(page.locator("#signin-button")).to_be_visible()
+    expect(page.locator("#signin-demo")).to_contain_text("ressenti-demo")  # demo accounts exist
+    screenshot(page, "0-sign-in")
+
+    sign_in(page, scripted_app.url, "agent@demo", "not-the-password")
+    expect(page.locator("#signin-error")).to_contain_text("incorrect")
+    expect(page.locator("#workspace")).to_be_hidden()
+
+    sign_in(page, scripted_app.url, "agent@demo")
+    expect(page.locator("#whoami")).to_contain_text("Alex Agent (agent)")
+    expect(page.get_by_role("tab")).to_have_text(["Boîte de réception", "Transferts"])
+
+    sign_in(page, scripted_app.url, "marketer@demo")
+    expect(page.get_by_role("tab")).to_have_text(["Studio marketing"])
+    expect(page.locator("#studio-notice")).to_contain_text("Rien n'est simulé")
+    screenshot(page, "5-studio-slot")
+
+    sign_in(page, scripted_app.url, "tester@demo")
+    expect(page.get_by_role("tab")).to_have_text(["Évaluations"])
+
+    sign_in(page, scripted_app.url, "admin@demo")
+    expect(page.locator("#whoami")).to_contain_text("admin")
+    expect(page.get_by_role("tab")).to_have_count(5)
+    page.locator("#signout").click()
+    expect(page.locator("#signin-button")).to_be_visible()
+    expect(page.locator("#workspace")).to_be_hidden()
+
+
+def test_an_approved_draft_reaches_the_outbox(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    conversation = send_as_customer(page, "C00002")
+
+    # The streamed draft, the customer's message with its emotion chip, the card, the plot.
+    expect(page.locator("#draft textarea")).to_have_value(re.compile(re.escape(FIRST_DRAFT)))
+    expect(page.locator("#transcript")).to_contain_text(CALM_REQUEST)
+    expect(page.locator("#transcript .chip")).to_have_count(1)
+    expect(page.locator("#crm-card")).to_contain_text("C00002")
+    expect(page.locator("#trajectory img")).to_be_visible()
+    expect(page.locator("#queue")).to_contain_text("Bonjour, merci pour votre message")
+    screenshot(page, "1-inbox-draft")
+    assert rows(scripted_app, OutboxMessage, conversation) == []  # nothing before approval
+
+    page.locator("#approve").click()
+    expect(page.locator("#inbox-status")).to_contain_text("approuvée")
+    [outgoing] = rows(scripted_app, OutboxMessage, conversation)
+    assert outgoing.body.startswith(FIRST_DRAFT)
+    assert outgoing.status == "pending"
+    [approval] = rows(scripted_app, Approval, conversation)
+    assert (approval.decision, approval.reviewer) == ("accept", "agent@demo")
+    expect(page.locator("#queue")).not_to_contain_text(conversation)
+
+
+def test_an_edited_draft_is_sent_with_its_diff(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    conversation = send_as_customer(page, "C00003")
+    edited = "Bonjour, votre commande part demain matin. Belle journée à vous."
+    page.locator("#draft textarea").fill(edited)
+    page.locator("#edit-approve").click()
+    expect(page.locator("#inbox-status")).to_contain_text("approuvée")
+
+    [approval] = rows(scripted_app, Approval, conversation)
+    assert approval.decision == "edit"
+    assert approval.final_text == edited
+    assert "+Bonjour, votre commande part demain matin" in approval.diff
+    assert "-Bonjour, merci pour votre message" in approval.diff
+    [outgoing] = rows(scripted_app, OutboxMessage, conversation)
+    assert outgoing.body == edited
+
+
+def test_a_redraft_follows_the_instruction(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    conversation = send_as_customer(page, "C00004")
+    page.locator("#instruction input, #instruction textarea").first.fill(INSTRUCTION)
+    page.locator("#redraft").click()
+    expect(page.locator("#draft textarea")).to_have_value(re.compile(re.escape(REDRAFT)))
+    expect(page.locator("#inbox-status")).to_contain_text("à approuver")
+    page.locator("#reject").click()
+    expect(page.locator("#inbox-status")).to_contain_text("rejeté")
+    # The redraft request is part of the turn; the decision that ends it is recorded.
+    assert [a.decision for a in rows(scripted_app, Approval, conversation)] == ["reject"]
+    assert rows(scripted_app, OutboxMessage, conversation) == []
+
+
+def test_a_take_over_lands_in_the_handoff_queue(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    conversation = send_as_customer(page, "C00005")
+    page.locator("#take-over").click()
+    expect(page.locator("#inbox-status")).to_contain_text("reprise")
+
+    page.get_by_role("tab", name="Transferts").click()
+    card = page.locator(f'#handoff-cards [data-conversation="{conversation}"]')
+    expect(card).to_be_visible()
+    expect(card).to_contain_text(CALM_REQUEST)
+    screenshot(page, "2-handoffs")
+    assert rows(scripted_app, OutboxMessage, conversation) == []
+    assert len(rows(scripted_app, Ticket, conversation)) == 1
+
+
+def test_the_dashboard_shows_its_plots(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "admin@demo")
+    page.get_by_role("tab", name="Tableau de bord").click()
+    for plot in (
+        "emotions",
+        "reasons",
+        "end_valence",
+        "recovery_minutes",
+        "effort",
+        "escalation_rate",
+        "edit_rate",
+    ):
+        expect(page.locator(f"#plot-{plot} img")).to_be_visible()
+    screenshot(page, "3-dashboard")
+
+
+def test_the_language_switch_relabels_the_app(scripted_app: RunningApp, page: Page) -> None:
+    sign_in(page, scripted_app.url, "admin@demo")
+    expect(page.locator("#whoami")).to_contain_text("Connecté")
+    page.locator("#language").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Dashboard")).to_be_visible()
+    expect(page.locator("#approve")).to_have_text("Approve")
+    expect(page.locator("#whoami")).to_contain_text("Signed in")
+    page.get_by_role("tab", name="Evaluations").click()
+    expect(page.locator("#evaluations-notice")).to_contain_text("Coming with the evaluation")
+    screenshot(page, "4-evaluations-slot-en")
+
+
+def test_an_open_inbox_sees_new_work_without_a_click(
+    scripted_app: RunningApp, page: Page, browser: Browser
+) -> None:
+    sign_in(page, scripted_app.url, "agent@demo")
+    expect(page.locator("#whoami")).to_contain_text("Alex Agent")
+    colleague = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        sign_in(colleague, scripted_app.url, "admin@demo")
+        conversation = send_as_customer(colleague, "C00006")
+    finally:
+        colleague.close()
+    # The first agent's queue re-reads itself (every QUEUE_REFRESH_S seconds).
+    expect(page.locator(f'#queue input[value="{conversation}"]')).to_be_attached(
+        timeout=(QUEUE_REFRESH_S + 10) * 1000
+    )
+
+
+@pytest.mark.parametrize("role_email", ["marketer@demo", "tester@demo"])
+def test_other_roles_cannot_reach_the_inbox(
+    scripted_app: RunningApp, page: Page, role_email: str
+) -> None:
+    sign_in(page, scripted_app.url, role_email)
+    expect(page.locator("#whoami")).to_be_visible()
+    expect(page.locator("#send-inbound")).to_be_hidden()
+    expect(page.locator("#queue")).to_be_hidden()

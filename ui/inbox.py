@@ -1,0 +1,282 @@
+"""The agent's inbox: the approval queue, one conversation in full, the decision buttons,
+and a simulated channel to create work (a demo customer writes in)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import gradio as gr
+
+from agents.services.accounts import Account
+from agents.services.workspace import Workspace
+from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
+from agents.support.service import (
+    ConversationBusyError,
+    DraftToken,
+    NothingPendingError,
+    TurnResult,
+)
+from prompts import Lang
+from ui import plots, render
+from ui.i18n import lang_of, t
+from ui.labels import Labeller
+from ui.session import require
+
+CHANNELS = ["email", "chat", "social", "form", "phone"]
+QUEUE_REFRESH_S = 20.0
+"""How often an open inbox re-reads its queue (work arrives from other agents and channels)."""
+
+
+@dataclass
+class InboxTab:
+    tab: gr.Tab
+    queue: gr.Radio
+    customers: gr.Dropdown
+    detail: list[Any]
+    status: gr.Markdown
+
+
+def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio) -> InboxTab:
+    with (
+        labels.label(gr.Tab(t("tab_inbox", "fr"), visible=False, id="inbox"), "tab_inbox") as tab,
+        gr.Row(equal_height=False),
+    ):
+        with gr.Column(scale=2, min_width=320):
+            queue = labels.label(
+                gr.Radio(choices=[], label=t("queue", "fr"), elem_id="queue"), "queue"
+            )
+            refresh = labels.value(gr.Button(t("refresh", "fr"), size="sm"), "refresh")
+            with labels.label(gr.Accordion(t("simulate", "fr"), open=True), "simulate"):
+                customers = labels.label(
+                    gr.Dropdown(choices=[], label=t("customer", "fr"), elem_id="customer"),
+                    "customer",
+                )
+                with gr.Row():
+                    channel = labels.label(
+                        gr.Dropdown(CHANNELS, value="email", label=t("channel", "fr")),
+                        "channel",
+                    )
+                    subject = labels.label(
+                        gr.Textbox(label=t("subject", "fr"), value="Demande", elem_id="subject"),
+                        "subject",
+                    )
+                inbound = labels.label(
+                    gr.Textbox(
+                        label=t("message", "fr"),
+                        placeholder=t("message_placeholder", "fr"),
+                        lines=3,
+                        elem_id="inbound",
+                    ),
+                    "message",
+                    "message_placeholder",
+                )
+                send = labels.value(
+                    gr.Button(t("send_inbound", "fr"), variant="secondary", elem_id="send-inbound"),
+                    "send_inbound",
+                )
+        with gr.Column(scale=5):
+            status = gr.Markdown(elem_id="inbox-status")
+            head = gr.Markdown(t("no_selection", "fr"), elem_id="conversation-head")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    transcript = gr.HTML(elem_id="transcript")
+                    trajectory = labels.label(
+                        gr.Plot(label=t("trajectory", "fr"), elem_id="trajectory"), "trajectory"
+                    )
+                with gr.Column(scale=2):
+                    with labels.label(gr.Accordion(t("crm_card", "fr")), "crm_card"):
+                        card = gr.HTML(elem_id="crm-card")
+                    with labels.label(gr.Accordion(t("passages", "fr")), "passages"):
+                        sources = gr.HTML(elem_id="passages")
+            draft = labels.label(
+                gr.Textbox(label=t("draft", "fr"), lines=7, elem_id="draft"), "draft"
+            )
+            checks = gr.Markdown(elem_id="findings")
+            instruction = labels.label(
+                gr.Textbox(
+                    label=t("instruction", "fr"),
+                    placeholder=t("instruction_placeholder", "fr"),
+                    elem_id="instruction",
+                ),
+                "instruction",
+                "instruction_placeholder",
+            )
+            with gr.Row():
+                approve = labels.value(
+                    gr.Button(t("approve", "fr"), variant="primary", elem_id="approve"),
+                    "approve",
+                )
+                edit = labels.value(
+                    gr.Button(t("edit_approve", "fr"), elem_id="edit-approve"), "edit_approve"
+                )
+                redraft = labels.value(gr.Button(t("redraft", "fr"), elem_id="redraft"), "redraft")
+                reject = labels.value(
+                    gr.Button(t("reject", "fr"), variant="stop", elem_id="reject"), "reject"
+                )
+                take_over = labels.value(
+                    gr.Button(t("take_over", "fr"), elem_id="take-over"), "take_over"
+                )
+        # Inside the tab: a Tabs block must hold nothing but tabs.
+        timer = gr.Timer(QUEUE_REFRESH_S)
+
+    detail = [head, transcript, trajectory, card, sources, draft, checks]
+
+    # --- renderers -----------------------------------------------------------------------
+    def queue_update(lang: Lang, selected: str | None = None) -> Any:
+        items = ws.inbox.queue()
+        choices = [(render.queue_label(item, lang), item.conversation_id) for item in items]
+        ids = {item.conversation_id for item in items}
+        return gr.update(
+            choices=choices,
+            value=selected if selected in ids else None,
+            info=None if items else t("queue_empty", lang),
+        )
+
+    def empty_detail(lang: Lang) -> list[Any]:
+        return [t("no_selection", lang), "", None, "", "", "", ""]
+
+    def detail_of(conversation_id: str | None, lang: Lang) -> list[Any]:
+        if not conversation_id:
+            return empty_detail(lang)
+        d = ws.inbox.detail(conversation_id)
+        request = d.request
+        return [
+            render.header(d, lang),
+            render.transcript(d, lang),
+            plots.trajectory(d.trajectory, lang) if d.trajectory else None,
+            render.customer_card(d.customer, lang),
+            render.passages(d.passages, request.citations if request else [], lang),
+            request.draft if request else "",
+            render.findings(request.findings, lang) if request else "",
+        ]
+
+    # --- callbacks -----------------------------------------------------------------------
+    def refresh_queue(who: Account | None, choice: str, selected: str | None) -> list[Any]:
+        lang = lang_of(choice)
+        require(who, "inbox", lang)
+        return [queue_update(lang, selected), *detail_of(selected, lang)]
+
+    def select(who: Account | None, choice: str, selected: str | None) -> list[Any]:
+        lang = lang_of(choice)
+        require(who, "inbox", lang)
+        return ["", *detail_of(selected, lang)]
+
+    def outcome_text(result: TurnResult, lang: Lang) -> str:
+        return f"**{t('outcome_' + result.outcome, lang)}** ({result.conversation_id})"
+
+    def streamed(events: Iterator[DraftToken | TurnResult], lang: Lang) -> Iterator[list[Any]]:
+        """Yields [status, queue, *detail] while the draft streams, then the final view."""
+        text = ""
+        skip_detail = [gr.skip()] * len(detail)
+        for event in events:
+            if isinstance(event, DraftToken):
+                text += event.text
+                view = list(skip_detail)
+                view[5] = text
+                yield [f"*{t('drafting', lang)}*", gr.skip(), *view]
+            else:
+                keep = event.conversation_id if event.outcome == "awaiting_approval" else None
+                yield [
+                    outcome_text(event, lang),
+                    queue_update(lang, keep),
+                    *detail_of(event.conversation_id, lang),
+                ]
+
+    def submit_inbound(
+        who: Account | None, choice: str, customer_id: str, chan: str, subj: str, text: str
+    ) -> Iterator[list[Any]]:
+        lang = lang_of(choice)
+        require(who, "inbox", lang)
+        if not (customer_id and text and text.strip()):
+            raise gr.Error(t("need_text", lang))
+        medium = cast(TurnChannel, chan if chan in CHANNELS else "email")
+        conversation_id = ws.inbox.open_demo_conversation(customer_id, medium, subj or "—")
+        message = InboundMessage(conversation_id=conversation_id, text=text.strip(), channel=medium)
+        yield [f"*{t('drafting', lang)}*", gr.skip(), *empty_detail(lang)]
+        try:
+            yield from streamed(ws.support.stream(message), lang)
+        except ConversationBusyError as exc:
+            raise gr.Error(t("busy", lang)) from exc
+
+    def decide(action: str) -> Any:
+        def run(
+            who: Account | None, choice: str, selected: str | None, text: str, note: str
+        ) -> Iterator[list[Any]]:
+            lang = lang_of(choice)
+            account = require(who, "inbox", lang)
+            if not selected:
+                raise gr.Error(t("no_selection", lang))
+            try:
+                decision = ApprovalDecision(
+                    action=action,
+                    text=text if action == "edit" else None,
+                    instruction=note if action == "respond" else None,
+                    reviewer=account.email,
+                )
+            except ValueError as exc:
+                raise gr.Error(t("need_text", lang)) from exc
+            try:
+                yield from streamed(ws.support.resume_stream(selected, decision), lang)
+            except NothingPendingError as exc:
+                raise gr.Error(t("nothing_pending", lang)) from exc
+
+        return run
+
+    def tick(who: Account | None, choice: str, selected: str | None) -> Any:
+        """The queue alone, kept fresh for an inbox left open all day (the open
+        conversation and a draft being edited are left alone)."""
+        if who is None or not who.may_open("inbox"):
+            return gr.skip()
+        return queue_update(lang_of(choice), selected)
+
+    timer.tick(tick, [account, language, queue], queue, api_name=False)
+    view_outputs = [status, queue, *detail]
+    refresh.click(refresh_queue, [account, language, queue], [queue, *detail], api_name=False)
+    queue.input(select, [account, language, queue], [status, *detail], api_name=False)
+    send.click(
+        submit_inbound,
+        [account, language, customers, channel, subject, inbound],
+        view_outputs,
+        api_name=False,
+    )
+    for button, action in [
+        (approve, "accept"),
+        (edit, "edit"),
+        (redraft, "respond"),
+        (reject, "reject"),
+        (take_over, "take_over"),
+    ]:
+        button.click(
+            decide(action),
+            [account, language, queue, draft, instruction],
+            view_outputs,
+            api_name=False,
+        )
+    language.change(
+        refresh_queue_quiet(ws, queue_update, detail_of),
+        [account, language, queue],
+        [queue, *detail],
+        api_name=False,
+    )
+    return InboxTab(tab=tab, queue=queue, customers=customers, detail=detail, status=status)
+
+
+def refresh_queue_quiet(ws: Workspace, queue_update: Any, detail_of: Any) -> Any:
+    """On a language switch: re-render for a signed-in agent, do nothing otherwise."""
+
+    def run(who: Account | None, choice: str, selected: str | None) -> list[Any]:
+        lang = lang_of(choice)
+        if who is None or not who.may_open("inbox"):
+            return [gr.skip()] * 8
+        return [queue_update(lang, selected), *detail_of(selected, lang)]
+
+    return run
+
+
+def customer_choices(ws: Workspace) -> list[tuple[str, str]]:
+    return [
+        (f"{c.full_name} · {c.segment} · {c.language} ({c.id})", c.id)
+        for c in ws.inbox.demo_customers()
+    ]
