@@ -30,6 +30,7 @@ from ui.render import CSS
 from ui.upcoming import build_upcoming
 
 THEME = gr.themes.Soft()
+MODEL_STATUS_REFRESH_S = 15
 
 
 def build(ws: Workspace) -> gr.Blocks:
@@ -41,6 +42,9 @@ def build(ws: Workspace) -> gr.Blocks:
             labels.value(gr.Markdown(t("title", "fr")), "title")
             whoami = gr.Markdown(elem_id="whoami")
             model = gr.Markdown(elem_id="model-status")
+            # The model server's state is re-read on a timer, so a server that dies while
+            # the page is open is reported within seconds (with what to do).
+            model_timer = gr.Timer(MODEL_STATUS_REFRESH_S)
             language = gr.Radio(
                 LANGUAGES, value=LANGUAGES[0], show_label=False, elem_id="language", scale=0
             )
@@ -162,6 +166,11 @@ def build(ws: Workspace) -> gr.Blocks:
         language.change(
             relabel, [account, language], [*labels.components, whoami, model], api_name=False
         )
+
+        def refresh_model(who: Account | None, choice: str) -> Any:
+            return model_line(choice) if who else gr.skip()
+
+        model_timer.tick(refresh_model, [account, language], model, api_name=False)
     return page
 
 

@@ -201,3 +201,17 @@ def test_other_roles_cannot_reach_the_inbox(
     expect(page.locator("#whoami")).to_be_visible()
     expect(page.locator("#send-inbound")).to_be_hidden()
     expect(page.locator("#queue")).to_be_hidden()
+
+
+def test_the_header_says_when_the_model_server_is_down(
+    scripted_app: RunningApp, page: Page
+) -> None:
+    # The scripted app's endpoint has no server behind it: exactly what a killed vLLM looks
+    # like to the page. It must say so, with what to do, and no stack trace.
+    sign_in(page, scripted_app.url, "agent@demo")
+    status = page.locator("#model-status")
+    expect(status).to_contain_text("ne répond pas")
+    expect(status).to_contain_text("make run")
+    expect(status).not_to_contain_text("Traceback")
+    page.locator("#language").get_by_text("English").click()
+    expect(status).to_contain_text("not answering")
