@@ -252,8 +252,7 @@ def draft_variants(state: MarketingState, runtime: Deps) -> dict[str, Any]:
         for attempt in range(2):  # one retry for an unusable variant
             instruction = state["instruction"]
             if attempt:
-                fix = "Corrige : " if lang == "fr" else "Fix: "
-                instruction = f"{instruction}\n{fix}{problem}".strip()
+                instruction = f"{instruction}\n{guidance['fix_prefix']}{problem}".strip()
             messages = template.render(lang, **base, instruction=instruction or "-")
             try:
                 proposal = deps.llm.structured(

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import prompts
 from agents.support.schemas import CheckFinding, Passage
+from prompts import Lang
 
 CITATION = re.compile(r"\[([a-z0-9][\w-]*#[\w-]+)\]")
 FIGURE = re.compile(
@@ -26,7 +28,7 @@ GESTURE_WORDS = re.compile(
 )
 GESTURE_WINDOW = 40
 """Characters after a gesture word in which an amount counts as that gesture's value."""
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}|\+\d{1,3}[\s\d-]{8,14}\d")
 REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{3,}[A-Z0-9-]*\b")
 
@@ -45,7 +47,10 @@ def check_draft(
     facts: str,
     known_identifiers: Sequence[str],
     max_gesture_eur: float,
+    lang: Lang = "en",
 ) -> list[CheckFinding]:
+    """Every problem found, described in `lang` (the turn's language)."""
+    say = prompts.snippets("check_findings")[lang]
     findings: list[CheckFinding] = []
     known_citations = {p.citation_id for p in passages}
     cited = citations_in(draft)
@@ -54,14 +59,12 @@ def check_draft(
             findings.append(
                 CheckFinding(
                     kind="unknown_citation",
-                    detail=f"[{citation}] is not one of the retrieved passages",
+                    detail=say["unknown_citation"].format(citation=citation),
                     blocking=True,
                 )
             )
     if passages and not cited:
-        findings.append(
-            CheckFinding(kind="no_citation", detail="the draft cites no passage", blocking=False)
-        )
+        findings.append(CheckFinding(kind="no_citation", detail=say["no_citation"], blocking=False))
     sources = (
         " ".join(p.text for p in passages if p.citation_id in cited or not cited) + " " + facts
     )
@@ -71,7 +74,7 @@ def check_draft(
             findings.append(
                 CheckFinding(
                     kind="ungrounded",
-                    detail=f"'{number} {unit}' appears in no cited passage nor CRM fact",
+                    detail=say["ungrounded"].format(figure=f"{number} {unit}"),
                     blocking=False,
                 )
             )
@@ -82,7 +85,9 @@ def check_draft(
                 findings.append(
                     CheckFinding(
                         kind="gesture_over_limit",
-                        detail=f"a gesture of {amount} € exceeds the {max_gesture_eur:g} € limit",
+                        detail=say["gesture_over_limit"].format(
+                            amount=amount, limit=f"{max_gesture_eur:g}"
+                        ),
                         blocking=True,
                     )
                 )
@@ -93,7 +98,7 @@ def check_draft(
                 findings.append(
                     CheckFinding(
                         kind="foreign_data",
-                        detail=f"'{found}' is not one of this customer's own details",
+                        detail=say["foreign_data"].format(found=found),
                         blocking=True,
                     )
                 )

@@ -286,7 +286,12 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
         state["draft"], getattr(disclosure, state["lang"]) if disclosure.enabled else None
     )
     findings = check_draft(
-        text, state["passages"], context.facts, context.known_identifiers, policy.max_gesture_eur
+        text,
+        state["passages"],
+        context.facts,
+        context.known_identifiers,
+        policy.max_gesture_eur,
+        state["lang"],
     )
     blocking = [f for f in findings if f.blocking]
     update: dict[str, Any] = {"draft": text, "findings": findings}
@@ -295,10 +300,8 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     problems = "; ".join(f.detail for f in blocking)
     tried = [*state["tried"], f"draft {state['redrafts'] + 1} failed the check: {problems}"]
     if state["redrafts"] < policy.max_redrafts:
-        fix = (
-            f"Corrige ces problèmes : {problems}"
-            if state["lang"] == "fr"
-            else f"Fix these problems: {problems}"
+        fix = prompts.snippets("check_findings")[state["lang"]]["fix_instruction"].format(
+            problems=problems
         )
         update |= {"instruction": fix, "redrafts": state["redrafts"] + 1, "tried": tried}
         return Command(update=update, goto="draft")

@@ -58,3 +58,12 @@ def test_citations_and_disclosure() -> None:
     assert with_disclosure("Bonjour.", "IA.") == "Bonjour.\n\nIA."
     assert with_disclosure("Bonjour.\n\nIA.", "IA.") == "Bonjour.\n\nIA."
     assert with_disclosure("Bonjour.", None) == "Bonjour."
+
+
+def test_findings_are_told_in_the_turns_language() -> None:
+    draft = "Un geste de 50 € [retards#geste], écrivez à paul@example.com."
+    fr = {f.kind: f.detail for f in check_draft(draft, PASSAGES, FACTS, OWN, 20, "fr")}
+    en = {f.kind: f.detail for f in check_draft(draft, PASSAGES, FACTS, OWN, 20, "en")}
+    assert fr["gesture_over_limit"] == "un geste de 50 € dépasse la limite de 20 €"
+    assert en["gesture_over_limit"] == "a gesture of 50 € exceeds the 20 € limit"
+    assert fr["foreign_data"].startswith("« paul@example.com » n'est pas")

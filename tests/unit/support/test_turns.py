@@ -194,7 +194,9 @@ def test_a_blocking_finding_triggers_one_automatic_redraft(make_harness: Make) -
 
     assert result.outcome == "awaiting_approval"
     assert result.draft.startswith(DRAFT_OK)
-    assert "80 € exceeds the 20 € limit" in h.prompts_sent()[-1]
+    assert (
+        "Corrige ces problèmes : un geste de 80 € dépasse la limite de 20 €" in h.prompts_sent()[-1]
+    )
 
 
 def test_drafts_that_keep_leaking_other_data_never_reach_approval(make_harness: Make) -> None:
