@@ -27,6 +27,7 @@ from ui.i18n import LANGUAGES, lang_of, t
 from ui.inbox import build_inbox, customer_choices
 from ui.labels import Labeller
 from ui.render import CSS
+from ui.studio import build_studio
 from ui.upcoming import build_upcoming
 
 THEME = gr.themes.Soft()
@@ -81,7 +82,8 @@ def build(ws: Workspace) -> gr.Blocks:
             inbox = build_inbox(ws, labels, account, language)
             handoffs_tab, _ = build_handoffs(ws, labels, account, language)
             dashboard_tab = build_dashboard(ws, labels, account, language)
-            studio_tab, evaluations_tab = build_upcoming(labels)
+            studio_tab = build_studio(ws, labels, account, language)
+            evaluations_tab = build_upcoming(labels)
 
         role_tabs = {
             "inbox": inbox.tab,

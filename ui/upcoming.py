@@ -9,11 +9,7 @@ from ui.i18n import t
 from ui.labels import Labeller
 
 
-def build_upcoming(labels: Labeller) -> tuple[gr.Tab, gr.Tab]:
-    with labels.label(
-        gr.Tab(t("tab_studio", "fr"), visible=False, id="studio"), "tab_studio"
-    ) as studio:
-        labels.value(gr.Markdown(t("studio_soon", "fr"), elem_id="studio-notice"), "studio_soon")
+def build_upcoming(labels: Labeller) -> gr.Tab:
     with labels.label(
         gr.Tab(t("tab_evaluations", "fr"), visible=False, id="evaluations"), "tab_evaluations"
     ) as evaluations:
@@ -21,4 +17,4 @@ def build_upcoming(labels: Labeller) -> tuple[gr.Tab, gr.Tab]:
             gr.Markdown(t("evaluations_soon", "fr"), elem_id="evaluations-notice"),
             "evaluations_soon",
         )
-    return studio, evaluations
+    return evaluations
