@@ -1,6 +1,6 @@
 """Everything the app works over, opened once: the store, accounts, the support and
-marketing services, the inbox queries and the dashboard figures. Tests build one with a
-scripted model."""
+marketing services, the evaluation runs, the inbox queries and the dashboard figures.
+Tests build one with a scripted model."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from agents.marketing.service import MarketingService
 from agents.marketing.wiring import open_marketing_service
 from agents.services.accounts import AccountStore
 from agents.services.dashboard import DashboardData, dashboard_data
+from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
 from agents.support.ports import EmotionReader
 from agents.support.service import SupportService
@@ -27,6 +28,7 @@ class Workspace:
     support: SupportService
     inbox: Inbox
     marketing: MarketingService
+    evaluations: Evaluations
 
     def dashboard(self) -> DashboardData:
         return dashboard_data(self.store)
@@ -49,4 +51,5 @@ def open_workspace(
         support=support,
         inbox=Inbox(support, store),
         marketing=open_marketing_service(settings, llm=llm),
+        evaluations=Evaluations(settings, llm_factory=(lambda _: llm) if llm else None),
     )
