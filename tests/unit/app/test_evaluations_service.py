@@ -31,7 +31,7 @@ def test_a_run_reports_progress_and_is_stored(evaluations: Evaluations) -> None:
     assert any(p.name == "latency.png" for p in view.figures)
 
     again = evaluations.run("marketing_compliance", limit=2, workers=1)
-    assert [v.run_id for v in evaluations.runs()] == [again.run_id, view.run_id]
+    assert {v.run_id for v in evaluations.runs()} == {again.run_id, view.run_id}
     comparison = evaluations.compare(view.run_id, again.run_id)
     assert comparison.same_suite
     cases = next(d for d in comparison.deltas if d["metric"] == "cases")
