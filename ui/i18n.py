@@ -97,6 +97,7 @@ LABELS: dict[str, dict[Lang, str]] = {
     "no_flag": {"fr": "aucune alerte de conformité", "en": "no compliance flag"},
     "aimed_emotion": {"fr": "Émotion visée", "en": "Aimed emotion"},
     "variant_failed": {"fr": "Variante {n} non produite :", "en": "Variant {n} not produced:"},
+    "variant_approved": {"fr": "approuvée", "en": "approved"},
     "pick_variant": {"fr": "Variante choisie", "en": "Chosen variant"},
     "override_reason": {
         "fr": "Motif de dérogation (obligatoire pour approuver une variante signalée)",

@@ -49,7 +49,13 @@ def insight_html(insight: SegmentInsight | None, lang: Lang) -> str:
 
 def variants_html(result: DraftResult, lang: Lang) -> str:
     cards = []
+    chosen = result.outcome.variant if result.outcome and result.outcome.variant else None
     for v in result.variants:
+        approved = (
+            f'<span class="flag ok approved">{t("variant_approved", lang)}</span>'
+            if chosen is not None and chosen.variant_id in (v.variant_id, f"{v.variant_id}-edit")
+            else ""
+        )
         flags = (
             "".join(
                 f'<span class="flag" title="{html.escape(f.detail)}">'
@@ -60,7 +66,7 @@ def variants_html(result: DraftResult, lang: Lang) -> str:
         )
         cards.append(
             f'<div class="variant" data-variant="{html.escape(v.variant_id)}">'
-            f"<h4>{html.escape(v.variant_id)} · {html.escape(v.subject)}</h4>"
+            f"<h4>{html.escape(v.variant_id)} · {html.escape(v.subject)} {approved}</h4>"
             f'<div class="meta">{html.escape(v.preheader)}</div>'
             f'<div class="meta">{t("aimed_emotion", lang)} : '
             f"{html.escape(target_emotion_name(v.emotion, lang))} — "
@@ -190,7 +196,7 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
         status = gr.Markdown(elem_id="studio-status")
         with gr.Row():
             insight = gr.HTML(elem_id="insight")
-            emotions_plot = gr.Plot(show_label=False, elem_id="insight-plot")
+            emotions_plot = gr.Plot(show_label=False, visible=False, elem_id="insight-plot")
         variants = gr.HTML(elem_id="variants")
         with gr.Row():
             pick = labels.label(
@@ -233,7 +239,7 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
             gr.Button(t("export_campaign", "fr"), elem_id="export-campaign"), "export_campaign"
         )
         download = labels.label(
-            gr.File(label=t("export_file", "fr"), elem_id="export-file"), "export_file"
+            gr.File(label=t("export_file", "fr"), height=90, elem_id="export-file"), "export_file"
         )
 
     shown = [campaign, status, insight, emotions_plot, variants, pick, subject, body]
@@ -249,7 +255,7 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
             result.campaign_id,
             prefix + status_line(result, lang),
             insight_html(result.insight, lang),
-            plots.segment_emotions(shares, lang),
+            gr.update(value=plots.segment_emotions(shares, lang), visible=True),
             variants_html(result, lang),
             gr.update(choices=ids if waiting else [], value=ids[0] if ids and waiting else None),
             first.subject if first else "",

@@ -61,6 +61,7 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
     )
     page.locator("#approve-variant").click()
     expect(status).to_contain_text("approuvée")
+    expect(page.locator(f'#variants [data-variant="{flagged_id}"] .approved')).to_be_visible()
 
     page.locator("#export-campaign").click()
     expect(status).to_contain_text("exportée")
