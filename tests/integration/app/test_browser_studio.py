@@ -41,7 +41,7 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
     expect(page.locator("#variants .variant:has(.flag.ok)")).to_contain_text("Merci de votre")
     preview = page.frame_locator("#variants iframe").first.locator("body")
     expect(preview).to_contain_text("Merci de votre fidélité")  # the HTML part, rendered
-    screenshot(page, "5-studio-variants")
+    screenshot(page, "5a-studio-variants")
 
     flagged_id = flagged.get_attribute("data-variant")
     assert flagged_id
@@ -67,7 +67,7 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
     expect(status).to_contain_text("exportée")
     link = page.locator("#export-file a")
     expect(link).to_have_attribute("href", re.compile(rf"{campaign_id.group(0)}\.zip$"))
-    screenshot(page, "6-studio-exported")
+    screenshot(page, "5b-studio-exported")
 
     with page.expect_download() as download:  # the browser really downloads the zip
         link.click()
