@@ -1,9 +1,9 @@
 """Ressenti's Gradio app: an adapter over the services; it renders and sends, nothing more.
 
 A sign-in page, then the tabs the account's role opens: the inbox and the handoff queue
-for agents, the dashboard for supervisors (admins), the marketing studio and the
-evaluations (slots for now). French and English labels, switched at any time. No prompt
-is built and no model is called here: the support service does that.
+for agents, the dashboard for supervisors (admins), the marketing studio for marketers,
+the evaluation suites for testers. French and English labels, switched at any time. No
+prompt is built and no model is called here: the services do that.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from agents.services.playground import server_status
 from agents.services.workspace import Workspace, open_workspace
 from ui import render
 from ui.dashboard import build_dashboard
+from ui.evaluations import build_evaluations
 from ui.handoffs import build_handoffs
 from ui.i18n import LANGUAGES, lang_of, t
 from ui.inbox import build_inbox, customer_choices
 from ui.labels import Labeller
 from ui.render import CSS
-from ui.upcoming import build_upcoming
+from ui.studio import build_studio
 
 THEME = gr.themes.Soft()
 MODEL_STATUS_REFRESH_S = 15
@@ -85,7 +86,8 @@ def build(ws: Workspace) -> gr.Blocks:
             inbox = build_inbox(ws, labels, account, language)
             handoffs_tab, _ = build_handoffs(ws, labels, account, language)
             dashboard_tab = build_dashboard(ws, labels, account, language)
-            studio_tab, evaluations_tab = build_upcoming(labels)
+            studio_tab = build_studio(ws, labels, account, language)
+            evaluations_tab = build_evaluations(ws.evaluations, labels, account, language)
 
         role_tabs = {
             "inbox": inbox.tab,

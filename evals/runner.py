@@ -150,8 +150,10 @@ def run_suite(
     task: Task | None = None,
     show_progress: bool = True,
     figures: bool = True,
+    on_case: Callable[[int, int], None] | None = None,
 ) -> RunOutcome:
-    """Run (or resume) a suite and return its scored outcome."""
+    """Run (or resume) a suite and return its scored outcome. `on_case(done, total)` is
+    called after each finished case (the app drives its progress bar with it)."""
     cases = spread(load_cases(suite, goemotions_dir), limit)
     if not cases:
         raise SuiteError(f"suite {suite.name} has no case to run (a source may need --goemotions)")
@@ -188,6 +190,7 @@ def run_suite(
             workers,
             show_progress,
             skipped=len(cases) - len(todo),
+            on_case=on_case,
         )
     except BaseException:
         run.manifest["status"] = "interrupted"
@@ -211,6 +214,7 @@ def _execute(
     workers: int,
     show_progress: bool,
     skipped: int,
+    on_case: Callable[[int, int], None] | None = None,
 ) -> None:
     def one(case: BaseModel) -> dict[str, Any]:
         started = time.perf_counter()
@@ -248,6 +252,16 @@ def _execute(
         )
         pending: set[Future[dict[str, Any]]] = set()
         queue = iter(todo)
+        total = len(todo) + skipped
+        done = skipped
+
+        def advance() -> None:
+            nonlocal done
+            done += 1
+            progress.advance(bar)
+            if on_case is not None:
+                on_case(done, total)
+
         try:
             for case in queue:  # keep at most `workers` cases in flight: an interrupt loses little
                 pending.add(pool.submit(one, case))
@@ -255,10 +269,10 @@ def _execute(
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         store.append(run, future.result())
-                        progress.advance(bar)
+                        advance()
             for future in pending:
                 store.append(run, future.result())
-                progress.advance(bar)
+                advance()
         except BaseException:
             for future in pending:
                 future.cancel()

@@ -44,14 +44,151 @@ LABELS: dict[str, dict[Lang, str]] = {
     "tab_dashboard": {"fr": "Tableau de bord", "en": "Dashboard"},
     "tab_studio": {"fr": "Studio marketing", "en": "Marketing studio"},
     "tab_evaluations": {"fr": "Évaluations", "en": "Evaluations"},
-    "studio_soon": {
-        "fr": "### Studio marketing\nArrive avec le studio marketing (brief → variantes → conformité → approbation). Rien n'est simulé ici.",
-        "en": "### Marketing studio\nComing with the marketing studio (brief → variants → compliance → approval). Nothing is simulated here.",
+    # Marketing studio
+    "studio_intro": {
+        "fr": "Décrivez la campagne ; le studio lit le ressenti du segment, propose des variantes et les vérifie avant votre décision.",
+        "en": "Describe the campaign; the studio reads how the segment feels, proposes variants and checks them before your decision.",
     },
-    "evaluations_soon": {
-        "fr": "### Évaluations\nArrive avec les suites d'évaluation (suites, exécutions, comparaison). Rien n'est simulé ici.",
-        "en": "### Evaluations\nComing with the evaluation suites (suites, runs, comparison). Nothing is simulated here.",
+    "brief_name": {"fr": "Nom de la campagne", "en": "Campaign name"},
+    "brief_goal": {"fr": "Objectif", "en": "Goal"},
+    "brief_offer": {
+        "fr": "Offre (nom de la fiche offre)",
+        "en": "Offer (as named in the offer sheets)",
     },
+    "brief_facts": {
+        "fr": "Faits garantis sur l'offre (un par ligne)",
+        "en": "Facts you vouch for (one a line)",
+    },
+    "seg_segment": {"fr": "Segment", "en": "Segment"},
+    "seg_language": {"fr": "Langue du client", "en": "Customer language"},
+    "seg_city": {
+        "fr": "Ville (plusieurs : séparées par des virgules)",
+        "en": "City (several: comma-separated)",
+    },
+    "seg_contract": {"fr": "Type de contrat", "en": "Contract kind"},
+    "brief_emotion": {"fr": "Émotion visée", "en": "Target emotion"},
+    "brief_lang": {"fr": "Langue de l'e-mail", "en": "E-mail language"},
+    "brief_tone": {
+        "fr": "Contraintes de ton (une par ligne)",
+        "en": "Tone constraints (one a line)",
+    },
+    "brief_variants": {"fr": "Nombre de variantes", "en": "Number of variants"},
+    "draft_campaign": {"fr": "Rédiger", "en": "Draft"},
+    "variants_drafting": {
+        "fr": "Rédaction des variantes par le modèle…",
+        "en": "The model is drafting the variants…",
+    },
+    "bad_brief": {
+        "fr": "Brief incomplet ou invalide : {why}",
+        "en": "Incomplete or invalid brief: {why}",
+    },
+    "insight_size": {"fr": "Destinataires :", "en": "Recipients:"},
+    "insight_excluded": {"fr": "Exclus :", "en": "Excluded:"},
+    "insight_no_consent": {"fr": "{n} sans consentement", "en": "{n} without consent"},
+    "insight_vulnerable": {"fr": "{n} vulnérables", "en": "{n} vulnerable"},
+    "insight_emotions": {"fr": "Émotions dominantes :", "en": "Dominant emotions:"},
+    "insight_irritants": {"fr": "Irritants :", "en": "Irritants:"},
+    "insight_valence": {
+        "fr": "Valence en fin de conversation :",
+        "en": "End-of-conversation valence:",
+    },
+    "insight_conversations": {"fr": "{n} conversations lues", "en": "{n} conversations read"},
+    "plot_segment_emotions": {"fr": "Émotions du segment (%)", "en": "Segment emotions (%)"},
+    "no_flag": {"fr": "aucune alerte de conformité", "en": "no compliance flag"},
+    "aimed_emotion": {"fr": "Émotion visée", "en": "Aimed emotion"},
+    "variant_failed": {"fr": "Variante {n} non produite :", "en": "Variant {n} not produced:"},
+    "variant_approved": {"fr": "approuvée", "en": "approved"},
+    "pick_variant": {"fr": "Variante choisie", "en": "Chosen variant"},
+    "override_reason": {
+        "fr": "Motif de dérogation (obligatoire pour approuver une variante signalée)",
+        "en": "Override reason (required to approve a flagged variant)",
+    },
+    "edit_variant": {"fr": "Modifier la variante choisie", "en": "Edit the chosen variant"},
+    "body": {"fr": "Texte", "en": "Body"},
+    "round_instruction": {
+        "fr": "Consigne pour un nouveau tour",
+        "en": "Instruction for another round",
+    },
+    "approve_variant": {"fr": "Approuver", "en": "Approve"},
+    "edit_approve_variant": {"fr": "Modifier et approuver", "en": "Edit and approve"},
+    "another_round": {"fr": "Nouveau tour", "en": "Another round"},
+    "reject_all": {"fr": "Tout rejeter", "en": "Reject all"},
+    "export_campaign": {"fr": "Exporter", "en": "Export"},
+    "export_file": {"fr": "Export (zip)", "en": "Export (zip)"},
+    "no_campaign": {"fr": "Rédigez d'abord une campagne.", "en": "Draft a campaign first."},
+    "override_required": {
+        "fr": "Cette variante a des alertes de conformité : indiquez un motif de dérogation (il est enregistré avec votre nom et l'heure).",
+        "en": "This variant has compliance flags: give an override reason (recorded with your name and the time).",
+    },
+    "export_needs_approval": {
+        "fr": "Seule une campagne approuvée s'exporte : approuvez d'abord une variante.",
+        "en": "Only an approved campaign is exported: approve a variant first.",
+    },
+    "exported": {
+        "fr": "Campagne {id} exportée : {n} e-mails.",
+        "en": "Campaign {id} exported: {n} e-mails.",
+    },
+    "campaign_awaiting_approval": {
+        "fr": "Campagne {id} — tour {round} : variantes à approuver.",
+        "en": "Campaign {id} — round {round}: variants awaiting approval.",
+    },
+    "campaign_approved": {
+        "fr": "Campagne {id} approuvée. Vous pouvez l'exporter.",
+        "en": "Campaign {id} approved. You can export it.",
+    },
+    "campaign_rejected": {"fr": "Campagne {id} rejetée.", "en": "Campaign {id} rejected."},
+    "campaign_failed": {"fr": "Campagne {id} en échec.", "en": "Campaign {id} failed."},
+    "campaign_exported": {"fr": "Campagne {id} exportée.", "en": "Campaign {id} exported."},
+    "campaign_drafting": {
+        "fr": "Campagne {id} en rédaction.",
+        "en": "Campaign {id} being drafted.",
+    },
+    # Evaluations
+    "evaluations_intro": {
+        "fr": "Lancez une suite d'évaluation (la même que `ressenti eval run`), lisez ses métriques, ses seuils et ses cas, et comparez deux exécutions enregistrées.",
+        "en": "Run an evaluation suite (the same as `ressenti eval run`), read its metrics, gates and cases, and compare two stored runs.",
+    },
+    "suite": {"fr": "Suite", "en": "Suite"},
+    "limit": {"fr": "Nombre de cas (vide : tous)", "en": "Number of cases (empty: all)"},
+    "workers": {"fr": "Cas en parallèle", "en": "Cases at the same time"},
+    "goemotions": {
+        "fr": "Dossier GoEmotions (facultatif, suite emotion)",
+        "en": "GoEmotions folder (optional, emotion suite)",
+    },
+    "run_suite": {"fr": "Lancer", "en": "Run"},
+    "running": {"fr": "Suite {suite} en cours…", "en": "Running suite {suite}…"},
+    "run_done": {
+        "fr": "Exécution `{id}` ({suite}, {n} cas) : {verdict}",
+        "en": "Run `{id}` ({suite}, {n} cases): {verdict}",
+    },
+    "gates_pass": {"fr": "tous les seuils sont tenus", "en": "every gate passes"},
+    "gates_fail": {"fr": "un seuil au moins n'est pas tenu", "en": "at least one gate fails"},
+    "no_gates": {"fr": "Cette suite n'a pas de seuil.", "en": "This suite has no gate."},
+    "gate": {"fr": "Seuil", "en": "Gate"},
+    "measured": {"fr": "Mesuré", "en": "Measured"},
+    "why": {"fr": "Pourquoi", "en": "Why"},
+    "metrics": {"fr": "Métriques", "en": "Metrics"},
+    "figures": {"fr": "Figures du rapport", "en": "Report figures"},
+    "cases": {"fr": "Résultats par cas", "en": "Per-case results"},
+    "compare_title": {"fr": "### Comparer deux exécutions", "en": "### Compare two runs"},
+    "run_a": {"fr": "Exécution A (avant)", "en": "Run A (before)"},
+    "run_b": {"fr": "Exécution B (après)", "en": "Run B (after)"},
+    "compare": {"fr": "Comparer", "en": "Compare"},
+    "deltas": {"fr": "Écarts de métriques", "en": "Metric deltas"},
+    "compare_head": {"fr": "**{a} → {b}**", "en": "**{a} → {b}**"},
+    "different_suites": {
+        "fr": "Les deux exécutions sont de suites différentes.",
+        "en": "The two runs are of different suites.",
+    },
+    "compare_counts": {
+        "fr": "{regressions} régression(s) (réussi en A, échoué en B), {improvements} amélioration(s).",
+        "en": "{regressions} regression(s) (passed in A, failed in B), {improvements} improvement(s).",
+    },
+    "regressed": {"fr": "Régressions", "en": "Regressed"},
+    "improved": {"fr": "Améliorations", "en": "Improved"},
+    "worse": {"fr": "moins bien", "en": "worse"},
+    "better": {"fr": "mieux", "en": "better"},
+    "pick_two_runs": {"fr": "Choisissez deux exécutions.", "en": "Pick two runs."},
     # Inbox
     "queue": {"fr": "À approuver", "en": "Awaiting approval"},
     "queue_empty": {"fr": "Aucun brouillon en attente.", "en": "No draft waiting."},
@@ -210,3 +347,29 @@ EMOTION_COLOURS: dict[str, str] = {
 
 def emotion_name(label: str, lang: Lang) -> str:
     return EMOTION_NAMES.get(label, {}).get(lang, label)
+
+
+RULE_NAMES: dict[str, dict[Lang, str]] = {
+    "false_urgency": {"fr": "fausse urgence", "en": "false urgency"},
+    "guilt_or_fear": {"fr": "culpabilité ou peur", "en": "guilt or fear"},
+    "unbacked_claim": {"fr": "affirmation non étayée", "en": "unbacked claim"},
+    "missing_legal_mentions": {"fr": "mentions légales absentes", "en": "missing legal mentions"},
+    "missing_unsubscribe": {"fr": "désinscription absente", "en": "missing unsubscribe"},
+    "sensitive_targeting": {"fr": "ciblage sensible", "en": "sensitive targeting"},
+}
+
+TARGET_EMOTION_NAMES: dict[str, dict[Lang, str]] = {
+    "reassurance": {"fr": "réassurance", "en": "reassurance"},
+    "gratitude": {"fr": "gratitude", "en": "gratitude"},
+    "excitement": {"fr": "enthousiasme", "en": "excitement"},
+    "belonging": {"fr": "appartenance", "en": "belonging"},
+    "curiosity": {"fr": "curiosité", "en": "curiosity"},
+}
+
+
+def rule_name(rule: str, lang: Lang) -> str:
+    return RULE_NAMES.get(rule, {}).get(lang, rule)
+
+
+def target_emotion_name(label: str, lang: Lang) -> str:
+    return TARGET_EMOTION_NAMES.get(label, {}).get(lang, label)

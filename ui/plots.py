@@ -125,3 +125,20 @@ def reasons(counts: Counter[str], lang: Lang) -> Figure:
     top = counts.most_common(10)[::-1]
     ax.barh([name for name, _ in top], [n for _, n in top], color="#e8833a")
     return figure
+
+
+def segment_emotions(shares: list[tuple[str, float]], lang: Lang) -> Figure:
+    """The segment's dominant emotions (share of readings), for the studio's insight."""
+    figure, [ax] = _figure(width=4.2, height=1.9)
+    ax.set_title(t("plot_segment_emotions", lang), fontsize=9)
+    if not shares:
+        ax.text(0.5, 0.5, t("nothing_yet", lang), ha="center", transform=ax.transAxes)
+        return figure
+    rows = shares[::-1]
+    ax.barh(
+        [emotion_name(label, lang) for label, _ in rows],
+        [share * 100 for _, share in rows],
+        color=[EMOTION_COLOURS.get(label, "#8c959f") for label, _ in rows],
+    )
+    ax.set_xlabel("%", fontsize=8)
+    return figure

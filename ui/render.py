@@ -15,6 +15,21 @@ PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": "·"}
 """Plain glyphs: a browser without an emoji font still shows them."""
 
 CSS = """
+.variants {display:flex;gap:12px;align-items:stretch;flex-wrap:wrap}
+.variant {flex:1 1 300px;border:1px solid var(--border-color-primary);border-radius:10px;
+  padding:10px 12px;min-width:280px}
+.variant h4 {margin:0 0 4px 0}
+.variant .meta {color:var(--body-text-color-subdued);font-size:0.85em}
+.variant pre {white-space:pre-wrap;font-family:inherit;font-size:0.9em;margin:6px 0}
+.variant iframe {width:100%;height:260px;border:1px solid var(--border-color-primary);
+  border-radius:6px;background:#fff}
+.flag {display:inline-block;padding:1px 8px;border-radius:10px;font-size:0.8em;margin:2px 4px 2px 0;
+  background:#fbe3e3;color:#8a1f1f}
+.flag.ok {background:#e3f4e8;color:#1f6b35}
+.insight {font-size:0.92em}
+table.gates {font-size:0.9em;border-collapse:collapse}
+table.gates td, table.gates th {padding:3px 8px;border-bottom:1px solid var(--border-color-primary)}
+table.gates tr.fail td {color:#b42318}
 #signin {max-width:460px;margin:32px auto}
 .chip {display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:0.8em;
   margin-left:6px;vertical-align:middle}

@@ -1,5 +1,6 @@
-"""Everything the app works over, opened once: the store, accounts, the support service,
-the inbox queries and the dashboard figures. Tests build one with a scripted model."""
+"""Everything the app works over, opened once: the store, accounts, the support and
+marketing services, the evaluation runs, the inbox queries and the dashboard figures.
+Tests build one with a scripted model."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from dataclasses import dataclass
 
 from agents.config import Settings
 from agents.llm.client import LLMClient
+from agents.marketing.service import MarketingService
+from agents.marketing.wiring import open_marketing_service
 from agents.services.accounts import AccountStore
 from agents.services.dashboard import DashboardData, dashboard_data
+from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
 from agents.support.ports import EmotionReader
 from agents.support.service import SupportService
@@ -23,11 +27,14 @@ class Workspace:
     accounts: AccountStore
     support: SupportService
     inbox: Inbox
+    marketing: MarketingService
+    evaluations: Evaluations
 
     def dashboard(self) -> DashboardData:
         return dashboard_data(self.store)
 
     def close(self) -> None:
+        self.marketing.close()
         self.support.close()
         self.store.close()
 
@@ -43,4 +50,6 @@ def open_workspace(
         accounts=AccountStore(store),
         support=support,
         inbox=Inbox(support, store),
+        marketing=open_marketing_service(settings, llm=llm),
+        evaluations=Evaluations(settings, llm_factory=(lambda _: llm) if llm else None),
     )

@@ -62,18 +62,48 @@ REDRAFT = "Bonjour, je m'en occupe tout de suite et je vous rappelle avant ce so
 
 INSTRUCTION = "Plus court, proposez un rappel."
 
+OFFER_FACTS = "Lumio Fibre 2G : 2 Gbit/s, 39,99 € par mois, engagement 12 mois."
+CLEAN_VARIANT = {
+    "subject": "Votre fibre passe à 2 Gbit/s",
+    "preheader": "Lumio Fibre 2G, 39,99 € par mois",
+    "body": (
+        "Bonjour {{first_name}},\n\nMerci de votre fidélité. Lumio Fibre 2G vous apporte "
+        "2 Gbit/s pour 39,99 € par mois, avec un engagement de 12 mois."
+    ),
+    "call_to_action": "Découvrir l'offre",
+    "emotion": "gratitude",
+    "rationale": "Le segment est fidèle ; la gratitude précède l'offre.",
+}
+FLAGGED_VARIANT = {
+    **CLEAN_VARIANT,
+    "subject": "Dernière chance pour la fibre 2G",
+    "body": (
+        "Bonjour {{first_name}},\n\nDernière chance : la fibre 2G à 39,99 € par mois, "
+        "c'est maintenant ou jamais pour votre foyer."
+    ),
+}
+
 
 class RoutedScript(Script):
-    """Answers structured calls with the assessment and text calls with a draft: the
-    redraft when the prompt carries the human's instruction, the first draft otherwise.
+    """Answers structured calls with the assessment (or a marketing variant) and text calls
+    with a draft: the redraft when the prompt carries the human's instruction, the first
+    draft otherwise.
 
     (A turn asks for an assessment, then a draft; a redraft asks for a draft only: a plain
     queue of answers would tie the script to the order the tests run in.)
     """
 
+    variants = 0
+    """Marketing variants answered so far."""
+
     def next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
         self.calls.append(Call(list(messages), dict(kwargs)))
         if "response_format" in kwargs:
+            if kwargs["response_format"]["json_schema"]["name"] == "VariantProposal":
+                # Marketing variants alternate: a clean one, then one with false urgency.
+                self.variants += 1
+                chosen = CLEAN_VARIANT if self.variants % 2 else FLAGGED_VARIANT
+                return json.dumps(chosen, ensure_ascii=False)
             return ASSESSMENT
         prompt = "\n".join(str(m.content) for m in messages)
         return REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
@@ -111,6 +141,7 @@ def scripted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAp
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("app-data"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: the model is scripted
+        marketing_llm_compliance=False,  # the studio's flags come from the code rules
         _env_file=None,  # type: ignore[call-arg]
     )
     prepare_data(settings)

@@ -64,8 +64,7 @@ def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page
 
     sign_in(page, scripted_app.url, "marketer@demo")
     expect(page.get_by_role("tab")).to_have_text(["Studio marketing"])
-    expect(page.locator("#studio-notice")).to_contain_text("Rien n'est simulé")
-    screenshot(page, "5-studio-slot")
+    expect(page.locator("#draft-campaign")).to_be_visible()
 
     sign_in(page, scripted_app.url, "tester@demo")
     expect(page.get_by_role("tab")).to_have_text(["Évaluations"])
@@ -172,8 +171,11 @@ def test_the_language_switch_relabels_the_app(scripted_app: RunningApp, page: Pa
     expect(page.locator("#approve")).to_have_text("Approve")
     expect(page.locator("#whoami")).to_contain_text("Signed in")
     page.get_by_role("tab", name="Evaluations").click()
-    expect(page.locator("#evaluations-notice")).to_contain_text("Coming with the evaluation")
-    screenshot(page, "4-evaluations-slot-en")
+    expect(page.locator("#run-suite")).to_have_text("Run")
+    expect(page.get_by_text("Compare two runs")).to_be_visible()
+    page.get_by_role("tab", name="Marketing studio").click()
+    expect(page.locator("#draft-campaign")).to_have_text("Draft")
+    screenshot(page, "4-studio-en")
 
 
 def test_an_open_inbox_sees_new_work_without_a_click(

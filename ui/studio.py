@@ -1,0 +1,411 @@
+"""The marketing studio: a brief, the segment's insight, variants side by side with their
+compliance flags, a decision (approve, edit, reject, another round) and the export as a
+zip. Everything goes through `MarketingService`; nothing here builds a prompt."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+from pydantic import ValidationError
+
+from agents.marketing.schemas import TARGET_EMOTIONS, CampaignDecision, SegmentInsight
+from agents.marketing.service import DraftResult, MarketingError, OverrideRequiredError
+from agents.services.accounts import Account
+from agents.services.studio import brief_from_form, export_zip, segment_filter
+from agents.services.workspace import Workspace
+from prompts import Lang
+from ui import plots
+from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
+from ui.labels import Labeller
+from ui.session import require
+
+
+def insight_html(insight: SegmentInsight | None, lang: Lang) -> str:
+    if insight is None:
+        return ""
+    valence = "—" if insight.end_valence is None else f"{insight.end_valence:+.2f}"
+    emotions = ", ".join(
+        f"{html.escape(emotion_name(e.label, lang))} {e.share:.0%}"
+        for e in insight.dominant_emotions
+    )
+    irritants = (
+        ", ".join(f"{html.escape(i.label)} ({i.conversations})" for i in insight.irritants) or "—"
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in insight.notes)
+    return (
+        f'<div class="insight"><b>{t("insight_size", lang)}</b> {insight.recipients} '
+        f"/ {insight.matched} · <b>{t('insight_excluded', lang)}</b> "
+        f"{t('insight_no_consent', lang, n=insight.excluded_no_consent)}, "
+        f"{t('insight_vulnerable', lang, n=insight.excluded_vulnerable)}<br>"
+        f"<b>{t('insight_emotions', lang)}</b> {emotions or '—'}<br>"
+        f"<b>{t('insight_irritants', lang)}</b> {irritants}<br>"
+        f"<b>{t('insight_valence', lang)}</b> {valence} "
+        f"({t('insight_conversations', lang, n=insight.conversations)})"
+        f"{f'<ul>{notes}</ul>' if notes else ''}</div>"
+    )
+
+
+def variants_html(result: DraftResult, lang: Lang) -> str:
+    cards = []
+    chosen = result.outcome.variant if result.outcome and result.outcome.variant else None
+    for v in result.variants:
+        approved = (
+            f'<span class="flag ok approved">{t("variant_approved", lang)}</span>'
+            if chosen is not None and chosen.variant_id in (v.variant_id, f"{v.variant_id}-edit")
+            else ""
+        )
+        flags = (
+            "".join(
+                f'<span class="flag" title="{html.escape(f.detail)}">'
+                f"{html.escape(rule_name(f.rule, lang))}</span>"
+                for f in v.flags
+            )
+            or f'<span class="flag ok">{t("no_flag", lang)}</span>'
+        )
+        cards.append(
+            f'<div class="variant" data-variant="{html.escape(v.variant_id)}">'
+            f"<h4>{html.escape(v.variant_id)} · {html.escape(v.subject)} {approved}</h4>"
+            f'<div class="meta">{html.escape(v.preheader)}</div>'
+            f'<div class="meta">{t("aimed_emotion", lang)} : '
+            f"{html.escape(target_emotion_name(v.emotion, lang))} — "
+            f"{html.escape(v.rationale)}</div>"
+            f'<div class="flags">{flags}</div>'
+            f"<pre>{html.escape(v.body_text)}</pre>"
+            f'<iframe sandbox="allow-same-origin" title="{html.escape(v.variant_id)}" '
+            f'srcdoc="{html.escape(v.body_html, quote=True)}"></iframe></div>'
+        )
+    failures = "".join(
+        f"<li>{t('variant_failed', lang, n=f.index + 1)} {html.escape(f.problem)}</li>"
+        for f in result.failures
+    )
+    notice = f"<p><b>{html.escape(result.notice)}</b></p>" if result.notice else ""
+    return f'{notice}<div class="variants">{"".join(cards)}</div>' + (
+        f"<ul>{failures}</ul>" if failures else ""
+    )
+
+
+def status_line(result: DraftResult, lang: Lang) -> str:
+    return t(f"campaign_{result.status}", lang, id=result.campaign_id, round=result.round)
+
+
+def emotion_choices(lang: Lang) -> list[tuple[str, str]]:
+    return [(target_emotion_name(e, lang), e) for e in TARGET_EMOTIONS]
+
+
+def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio) -> gr.Tab:
+    with labels.label(
+        gr.Tab(t("tab_studio", "fr"), visible=False, id="studio"), "tab_studio"
+    ) as tab:
+        campaign = gr.State(None)
+        labels.value(gr.Markdown(t("studio_intro", "fr")), "studio_intro")
+        with gr.Row():
+            with gr.Column(scale=2):
+                name = labels.label(
+                    gr.Textbox(label=t("brief_name", "fr"), elem_id="brief-name"), "brief_name"
+                )
+                goal = labels.label(
+                    gr.Textbox(label=t("brief_goal", "fr"), lines=2, elem_id="brief-goal"),
+                    "brief_goal",
+                )
+                offer = labels.label(
+                    gr.Textbox(
+                        label=t("brief_offer", "fr"), value="Lumio Fibre 2G", elem_id="brief-offer"
+                    ),
+                    "brief_offer",
+                )
+                facts = labels.label(
+                    gr.Textbox(label=t("brief_facts", "fr"), lines=2, elem_id="brief-facts"),
+                    "brief_facts",
+                )
+            with gr.Column(scale=1):
+                seg = labels.label(
+                    gr.Dropdown(
+                        ["", "standard", "family", "business", "premium"],
+                        value="",
+                        label=t("seg_segment", "fr"),
+                        allow_custom_value=True,
+                        elem_id="seg-segment",
+                    ),
+                    "seg_segment",
+                )
+                seg_lang = labels.label(
+                    gr.Dropdown(
+                        ["", "fr", "en"],
+                        value="",
+                        label=t("seg_language", "fr"),
+                        elem_id="seg-language",
+                    ),
+                    "seg_language",
+                )
+                city = labels.label(
+                    gr.Textbox(label=t("seg_city", "fr"), elem_id="seg-city"), "seg_city"
+                )
+                contract = labels.label(
+                    gr.Dropdown(
+                        ["", "fibre", "mobile", "bundle"],
+                        value="",
+                        label=t("seg_contract", "fr"),
+                        allow_custom_value=True,
+                        elem_id="seg-contract",
+                    ),
+                    "seg_contract",
+                )
+            with gr.Column(scale=1):
+                emotion = gr.Dropdown(
+                    emotion_choices("fr"),
+                    value="reassurance",
+                    label=t("brief_emotion", "fr"),
+                    elem_id="brief-emotion",
+                )
+                labels.add(
+                    emotion,
+                    lambda lang: gr.update(
+                        label=t("brief_emotion", lang), choices=emotion_choices(lang)
+                    ),
+                )
+                lang_pick = labels.label(
+                    gr.Radio(
+                        [("FR", "fr"), ("EN", "en")],
+                        value="fr",
+                        label=t("brief_lang", "fr"),
+                        elem_id="brief-lang",
+                    ),
+                    "brief_lang",
+                )
+                tone = labels.label(
+                    gr.Textbox(label=t("brief_tone", "fr"), lines=2, elem_id="brief-tone"),
+                    "brief_tone",
+                )
+                count = labels.label(
+                    gr.Slider(
+                        1,
+                        5,
+                        value=2,
+                        step=1,
+                        label=t("brief_variants", "fr"),
+                        elem_id="brief-variants",
+                    ),
+                    "brief_variants",
+                )
+        draft = labels.value(
+            gr.Button(t("draft_campaign", "fr"), variant="primary", elem_id="draft-campaign"),
+            "draft_campaign",
+        )
+        status = gr.Markdown(elem_id="studio-status")
+        with gr.Row():
+            insight = gr.HTML(elem_id="insight")
+            emotions_plot = gr.Plot(show_label=False, visible=False, elem_id="insight-plot")
+        variants = gr.HTML(elem_id="variants")
+        with gr.Row():
+            pick = labels.label(
+                gr.Dropdown([], label=t("pick_variant", "fr"), elem_id="pick-variant"),
+                "pick_variant",
+            )
+            override = labels.label(
+                gr.Textbox(label=t("override_reason", "fr"), elem_id="override-reason"),
+                "override_reason",
+            )
+        with gr.Accordion(t("edit_variant", "fr"), open=False) as edit_box:
+            subject = labels.label(
+                gr.Textbox(label=t("subject", "fr"), elem_id="edit-subject"), "subject"
+            )
+            body = labels.label(
+                gr.Textbox(label=t("body", "fr"), lines=6, elem_id="edit-body"), "body"
+            )
+        labels.label(edit_box, "edit_variant")
+        instruction = labels.label(
+            gr.Textbox(label=t("round_instruction", "fr"), elem_id="round-instruction"),
+            "round_instruction",
+        )
+        with gr.Row():
+            approve = labels.value(
+                gr.Button(t("approve_variant", "fr"), variant="primary", elem_id="approve-variant"),
+                "approve_variant",
+            )
+            edit = labels.value(
+                gr.Button(t("edit_approve_variant", "fr"), elem_id="edit-approve-variant"),
+                "edit_approve_variant",
+            )
+            again = labels.value(
+                gr.Button(t("another_round", "fr"), elem_id="another-round"), "another_round"
+            )
+            reject = labels.value(
+                gr.Button(t("reject_all", "fr"), variant="stop", elem_id="reject-campaign"),
+                "reject_all",
+            )
+        export = labels.value(
+            gr.Button(t("export_campaign", "fr"), elem_id="export-campaign"), "export_campaign"
+        )
+        download = labels.label(
+            gr.File(label=t("export_file", "fr"), height=90, elem_id="export-file"), "export_file"
+        )
+
+    shown = [campaign, status, insight, emotions_plot, variants, pick, subject, body]
+
+    def show(result: DraftResult, lang: Lang, prefix: str = "") -> list[Any]:
+        ids = [v.variant_id for v in result.variants]
+        waiting = result.status == "awaiting_approval"
+        first = result.variants[0] if result.variants and waiting else None
+        shares = (
+            [(e.label, e.share) for e in result.insight.dominant_emotions] if result.insight else []
+        )
+        return [
+            result.campaign_id,
+            prefix + status_line(result, lang),
+            insight_html(result.insight, lang),
+            gr.update(value=plots.segment_emotions(shares, lang), visible=True),
+            variants_html(result, lang),
+            gr.update(choices=ids if waiting else [], value=ids[0] if ids and waiting else None),
+            first.subject if first else "",
+            first.body_text if first else "",
+        ]
+
+    def problem(text: str) -> list[Any]:
+        return [gr.skip(), f"⚠ {text}", *([gr.skip()] * (len(shown) - 2))]
+
+    def run_draft(
+        who: Account | None,
+        choice: str,
+        name_: str,
+        goal_: str,
+        offer_: str,
+        facts_: str,
+        seg_: str,
+        seg_lang_: str,
+        city_: str,
+        contract_: str,
+        emotion_: str,
+        lang_: str,
+        tone_: str,
+        count_: float,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> list[Any]:
+        lang = lang_of(choice)
+        who = require(who, "studio", lang)
+        try:
+            brief = brief_from_form(
+                name=name_ or "",
+                goal=goal_ or "",
+                offer=offer_ or "",
+                offer_facts=facts_ or "",
+                segment=segment_filter(
+                    segment=seg_, language=seg_lang_, city=city_, contract_kind=contract_
+                ),
+                target_emotion=emotion_,
+                lang=lang_,
+                tone=tone_ or "",
+                variants=int(count_),
+                requested_by=who.email,
+            )
+        except (ValidationError, ValueError) as exc:
+            return problem(t("bad_brief", lang, why=_reasons(exc)))
+        progress(0.1, desc=t("variants_drafting", lang))
+        try:
+            result = ws.marketing.draft(brief)
+        except MarketingError as exc:
+            return problem(str(exc))
+        progress(1.0)
+        return show(result, lang)
+
+    def decide(action: str) -> Any:
+        def run(
+            who: Account | None,
+            choice: str,
+            campaign_id: str | None,
+            variant: str | None,
+            reason: str,
+            subject_: str,
+            body_: str,
+            instruction_: str,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
+        ) -> list[Any]:
+            lang = lang_of(choice)
+            who = require(who, "studio", lang)
+            if not campaign_id:
+                return problem(t("no_campaign", lang))
+            try:
+                decision = CampaignDecision(
+                    action=action,
+                    variant_id=variant if action in ("approve", "edit") else None,
+                    subject=subject_ or None if action == "edit" else None,
+                    body_text=body_ or None if action == "edit" else None,
+                    instruction=instruction_ or None if action == "another_round" else None,
+                    override_reason=(reason or "").strip() or None,
+                    reviewer=who.email,
+                )
+            except ValidationError as exc:
+                return problem(_reasons(exc))
+            if action == "another_round":
+                progress(0.1, desc=t("variants_drafting", lang))
+            try:
+                result = ws.marketing.decide(campaign_id, decision)
+            except OverrideRequiredError:
+                return problem(t("override_required", lang))
+            except MarketingError as exc:
+                return problem(str(exc))
+            return show(result, lang)
+
+        return run
+
+    form = [
+        name,
+        goal,
+        offer,
+        facts,
+        seg,
+        seg_lang,
+        city,
+        contract,
+        emotion,
+        lang_pick,
+        tone,
+        count,
+    ]
+    draft.click(run_draft, [account, language, *form], shown, api_name=False)
+    decision_inputs = [account, language, campaign, pick, override, subject, body, instruction]
+    for button, action in (
+        (approve, "approve"),
+        (edit, "edit"),
+        (again, "another_round"),
+        (reject, "reject"),
+    ):
+        button.click(decide(action), decision_inputs, shown, api_name=False)
+
+    def pick_variant(campaign_id: str | None, variant: str | None) -> list[Any]:
+        if not campaign_id or not variant:
+            return [gr.skip(), gr.skip()]
+        request = ws.marketing.pending(campaign_id)
+        chosen = (
+            next((v for v in request.variants if v.variant_id == variant), None)
+            if request
+            else None
+        )
+        return [chosen.subject, chosen.body_text] if chosen else [gr.skip(), gr.skip()]
+
+    pick.input(pick_variant, [campaign, pick], [subject, body], api_name=False)
+
+    def run_export(who: Account | None, choice: str, campaign_id: str | None) -> list[Any]:
+        lang = lang_of(choice)
+        require(who, "studio", lang)
+        if not campaign_id:
+            return [f"⚠ {t('no_campaign', lang)}", None]
+        try:
+            archive, emails = export_zip(
+                ws.marketing, campaign_id, ws.settings.data_dir / "exports"
+            )
+        except MarketingError:
+            return [f"⚠ {t('export_needs_approval', lang)}", None]
+        return [t("exported", lang, id=campaign_id, n=emails), str(archive)]
+
+    export.click(run_export, [account, language, campaign], [status, download], api_name=False)
+    return tab
+
+
+def _reasons(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '—'}: {e['msg']}" for e in exc.errors()
+        )
+    return str(exc)
