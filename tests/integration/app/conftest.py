@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import BaseMessage
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agents.config import Settings
 from agents.llm.client import LLMClient
@@ -182,3 +182,20 @@ def sign_in(page: Page, url: str, email: str, password: str = "ressenti-demo") -
     page.locator("#email textarea, #email input").first.fill(email)
     page.locator("#password input").fill(password)
     page.locator("#signin-button").click()
+
+
+def choose(page: Page, elem_id: str, text: str) -> str:
+    """Picks a dropdown's choice by clicking the option that shows `text`; returns its label.
+
+    Typing only filters the list: pressing Enter before it has filtered keeps the previous
+    choice while the typed text still looks right. Clicking the option, then waiting for
+    the input to hold that option's whole label, leaves no such race.
+    """
+    picker = page.locator(f"#{elem_id} input")
+    picker.click()
+    picker.fill(text)
+    option = page.locator("[role=option]:visible", has_text=text).first
+    label = option.inner_text().replace("✓", "").strip()  # the current choice is ticked
+    option.click()
+    expect(picker).to_have_value(label)
+    return label

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from evals.store import RunStore
-from tests.integration.app.conftest import RunningApp, screenshot, sign_in
+from tests.integration.app.conftest import RunningApp, choose, screenshot, sign_in
 
 
 def run_suite(page: Page, suite: str, limit: int) -> str:
@@ -22,15 +22,6 @@ def run_suite(page: Page, suite: str, limit: int) -> str:
     found = done.search(status.inner_text())
     assert found, status.inner_text()
     return found.group(1)
-
-
-def choose(page: Page, elem_id: str, value: str) -> None:
-    """Picks a dropdown's choice by clicking its option (typing alone only filters)."""
-    picker = page.locator(f"#{elem_id} input")
-    picker.click()
-    picker.fill(value)
-    page.locator("[role=option]:visible", has_text=value).first.click()
-    expect(picker).to_have_value(value)
 
 
 def test_a_tester_runs_a_suite_and_compares_two_runs(scripted_app: RunningApp, page: Page) -> None:

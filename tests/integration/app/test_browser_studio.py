@@ -9,7 +9,7 @@ import zipfile
 
 from playwright.sync_api import Page, expect
 
-from tests.integration.app.conftest import OFFER_FACTS, RunningApp, screenshot, sign_in
+from tests.integration.app.conftest import OFFER_FACTS, RunningApp, choose, screenshot, sign_in
 from tools.crm.campaigns import CampaignRecords
 
 
@@ -21,10 +21,7 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
     page.locator("#brief-name textarea, #brief-name input").first.fill("Fibre 2G premium")
     page.locator("#brief-goal textarea").fill("Présenter la fibre 2G aux clients premium.")
     page.locator("#brief-facts textarea").fill(OFFER_FACTS)
-    segment = page.locator("#seg-segment input")
-    segment.click()
-    segment.fill("premium")
-    page.keyboard.press("Enter")
+    choose(page, "seg-segment", "premium")
     page.locator("#draft-campaign").click()
 
     status = page.locator("#studio-status")
@@ -45,10 +42,7 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
 
     flagged_id = flagged.get_attribute("data-variant")
     assert flagged_id
-    picker = page.locator("#pick-variant input")
-    picker.click()
-    picker.fill(flagged_id)
-    page.keyboard.press("Enter")
+    choose(page, "pick-variant", flagged_id)
     page.get_by_text("Modifier la variante choisie").click()
     expect(page.locator("#edit-subject textarea, #edit-subject input").first).to_have_value(
         re.compile("Dernière chance")
