@@ -12,26 +12,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from agents.services.accounts import DEMO_PASSWORD, AccountStore, seed_demo_accounts
 from agents.services.dashboard import dashboard_data
+from bench.common import median_ms
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 from ui import plots
-
-
-def _median_ms(run: Callable[[], object], repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:
@@ -45,16 +34,14 @@ def main() -> None:
         accounts = AccountStore(store)
         seed_demo_accounts(accounts)
 
-        sign_in = _median_ms(
-            lambda: accounts.authenticate("agent@demo", DEMO_PASSWORD), args.repeat
-        )
-        bare = _median_ms(
+        sign_in = median_ms(lambda: accounts.authenticate("agent@demo", DEMO_PASSWORD), args.repeat)
+        bare = median_ms(
             lambda: hashlib.scrypt(b"x" * 13, salt=b"s" * 16, n=2**14, r=8, p=1, dklen=32),
             args.repeat,
         )
         print(f"sign-in: {sign_in:.1f} ms; bare scrypt: {bare:.1f} ms; ratio {sign_in / bare:.2f}")
 
-        figures = _median_ms(lambda: dashboard_data(store), args.repeat)
+        figures = median_ms(lambda: dashboard_data(store), args.repeat)
         data = dashboard_data(store)
         readings = sum(sum(week.values()) for week in data.emotions_by_week.values())
         print(
@@ -76,7 +63,7 @@ def main() -> None:
             for figure in figures:  # rendered to PNG, as the page receives them
                 figure.savefig(io.BytesIO(), format="png")
 
-        print(f"drawing 4 dashboard figures as PNG: {_median_ms(draw, args.repeat):.1f} ms")
+        print(f"drawing 4 dashboard figures as PNG: {median_ms(draw, args.repeat):.1f} ms")
         store.close()
 
 

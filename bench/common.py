@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,3 +26,13 @@ def bench_settings(data_dir: Path, **overrides: Any) -> Settings:
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         **overrides,
     )
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> float:
+    """Median wall time of `repeat` calls, in milliseconds."""
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)

@@ -10,28 +10,18 @@ of the same row, to show what the scope check costs.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
 
+from bench.common import median_ms
 from tools.crm.models import Order
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 from tools.crm.tools import build_read_tools
-
-
-def _median_ms(run: Callable[[], object], repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:
@@ -54,7 +44,7 @@ def main() -> None:
             with store.reading() as session:
                 return session.scalars(select(Order).where(Order.id == order_id)).first()
 
-        baseline = _median_ms(unscoped, args.repeat)
+        baseline = median_ms(unscoped, args.repeat)
         print(f"{'unscoped lookup of one order (baseline)':45s} {baseline:7.2f} ms")
         calls: dict[str, dict[str, object]] = {
             "get_order": {"order_id": order_id},
@@ -68,7 +58,7 @@ def main() -> None:
         }
         for label, arguments in calls.items():
             tool = tools[label.split(" ")[0]]
-            median = _median_ms(partial(tool.invoke, arguments), args.repeat)
+            median = median_ms(partial(tool.invoke, arguments), args.repeat)
             print(f"{label:45s} {median:7.2f} ms  ({median / baseline:4.1f}x baseline)")
         store.close()
 

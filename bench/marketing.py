@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from agents.marketing.render import body_text
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import STATE_TYPES, MarketingService
 from agents.support.checkpoint import open_checkpointer
+from bench.common import median_ms
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.seed import DEMO_NOW, seed_demo
@@ -59,15 +58,6 @@ class _NoKnowledge:
         return RetrievalResult(query, (), 0.22)
 
 
-def _median_ms(run: Callable[[], object], repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1000)
@@ -87,7 +77,7 @@ def main() -> None:
             )
             return segment_insight(audience, moods, "fr", "gratitude")
 
-        insight_ms = _median_ms(insight, args.repeat)
+        insight_ms = median_ms(insight, args.repeat)
         audience = reader.audience({})
         print(
             f"insight over {args.customers} customers ({len(audience.recipients)} recipients): "
@@ -96,7 +86,7 @@ def main() -> None:
         text = body_text(
             "Bonjour {{first_name}},\n\nDernière chance : 50 % de remise.", "Voir", "fr"
         )
-        check_ms = _median_ms(
+        check_ms = median_ms(
             lambda: check_email("Objet", text, offer_facts=FACTS, segment_filter={}, lang="fr"),
             args.repeat * 10,
         )
@@ -123,7 +113,7 @@ def main() -> None:
             variants=1,
             offer_facts=FACTS,
         )
-        draft_ms = _median_ms(lambda: service.draft(brief), max(3, args.repeat // 4))
+        draft_ms = median_ms(lambda: service.draft(brief), max(3, args.repeat // 4))
         print(
             f"whole draft, 1 variant, instant model: median {draft_ms:.1f} ms "
             f"({draft_ms / insight_ms:.2f}x the insight step)"
