@@ -271,7 +271,7 @@ def show_trajectory(
     settings = Settings()
     store = CRMStore.from_settings(settings)
     try:
-        customer_id = store.writer(conversation).customer_id
+        customer_id = store.conversation_customer(conversation)
         points = conversation_trajectory(store.scope(customer_id), conversation)
     except CRMError as exc:
         console.print(f"[red]error:[/] {exc}")

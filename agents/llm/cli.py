@@ -84,11 +84,16 @@ def stop() -> None:
 @llm_app.command()
 def ask(prompt: str = typer.Argument(..., help="What to ask the model.")) -> None:
     """Send one prompt through the LLM boundary and stream the answer."""
-    from agents.services.playground import playground_messages
+    from agents.services.playground import PromptRejectedError, playground_messages
 
+    try:
+        messages = playground_messages(prompt, "en")
+    except PromptRejectedError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(2) from exc
     client = LLMClient(Settings())
     try:
-        for piece in client.stream(playground_messages(prompt)):
+        for piece in client.stream(messages):
             sys.stdout.write(piece)
             sys.stdout.flush()
     except LLMError as exc:

@@ -103,7 +103,7 @@ class Inbox:
         return [(p, self._name(p.customer_id)) for p in self.support.handoffs()]
 
     def detail(self, conversation_id: str) -> ConversationDetail:
-        customer_id = self.store.writer(conversation_id).customer_id
+        customer_id = self.store.conversation_customer(conversation_id)
         scope = self.store.scope(customer_id)
         conversation = scope.conversation(conversation_id)
         readings = sorted(

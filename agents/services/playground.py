@@ -1,14 +1,13 @@
-"""The foundation page's service: one prompt through the LLM boundary, streamed back."""
+"""The model server's status for the app header; the messages of `ressenti llm ask`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
 import prompts
-from agents.llm.client import LLMClient, LLMError, LLMTimeoutError, LLMUnavailableError
+from agents.llm.client import LLMClient
 from prompts import Lang
 
 MAX_PROMPT_CHARS = 4000
@@ -41,14 +40,6 @@ def playground_messages(question: str, lang: Lang = "fr") -> list[BaseMessage]:
     return prompts.load("playground").render(lang, question=cleaned)
 
 
-def answer_stream(client: LLMClient, question: str, lang: Lang = "fr") -> Iterator[str]:
-    """The answer so far, growing with each streamed piece (what a UI displays)."""
-    text = ""
-    for piece in client.stream(playground_messages(question, lang)):
-        text += piece
-        yield text
-
-
 def server_status(client: LLMClient, lang: Lang = "fr") -> StatusReport:
     health = client.health()
     model = client.settings.llm_model
@@ -76,19 +67,3 @@ def server_status(client: LLMClient, lang: Lang = "fr") -> StatusReport:
         else f"The server answers but does not serve '{model}' (it serves: "
         f"{', '.join(health.served_models) or 'nothing'}).",
     )
-
-
-def friendly_error(exc: LLMError | PromptRejectedError, lang: Lang = "fr") -> str:
-    """A message for a person, in their language, with what to do next."""
-    if isinstance(exc, PromptRejectedError):
-        return str(exc)
-    if lang == "en":
-        return exc.user_message
-    if isinstance(exc, LLMUnavailableError):
-        return (
-            "Le serveur du modèle ne répond pas. Relancez-le avec `make run` "
-            "(ou `ressenti llm serve`), puis réessayez."
-        )
-    if isinstance(exc, LLMTimeoutError):
-        return "Le modèle n'a pas répondu à temps. Réessayez, ou raccourcissez la question."
-    return f"Le modèle a renvoyé une erreur : {exc.user_message}"

@@ -112,7 +112,7 @@ class CRMContextSource:
 
     def load(self, conversation_id: str) -> ConversationContext:
         try:
-            customer_id = self.store.writer(conversation_id).customer_id
+            customer_id = self.store.conversation_customer(conversation_id)
         except ConversationNotFoundError as exc:
             raise UnknownConversationError(conversation_id) from exc
         scope = self.store.scope(customer_id)

@@ -62,3 +62,13 @@ def test_ask_command_fails_cleanly_when_the_server_is_down(
     assert result.exit_code == 1
     assert "not reachable" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ask_command_refuses_an_empty_prompt_without_a_trace(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setenv("RESSENTI_LLM_BASE_URL", settings.llm_base_url)
+    result = CliRunner().invoke(app, ["llm", "ask", "   "])
+    assert result.exit_code == 2
+    assert "Type a question first." in result.output
+    assert "Traceback" not in result.output

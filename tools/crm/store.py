@@ -23,7 +23,7 @@ from sqlalchemy import Engine, case, create_engine, delete, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.config import Settings
-from tools.crm.errors import CustomerNotFoundError
+from tools.crm.errors import ConversationNotFoundError, CustomerNotFoundError
 from tools.crm.models import (
     Approval,
     Base,
@@ -177,6 +177,16 @@ class CRMStore:
         from tools.crm.writer import CRMWriter
 
         return CRMWriter(self, conversation_id)
+
+    def conversation_customer(self, conversation_id: str) -> str:
+        """The id of the customer a conversation belongs to (read-only)."""
+        with self.reading() as session:
+            customer_id = session.scalar(
+                select(Conversation.customer_id).where(Conversation.id == conversation_id)
+            )
+        if customer_id is None:
+            raise ConversationNotFoundError(f"no conversation with id {conversation_id!r}")
+        return str(customer_id)
 
     # --- Unscoped, non-private operations ------------------------------------------------
     def find_customer(self, id_or_email: str) -> CustomerProfile:
