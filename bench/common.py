@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents.config import Settings
+from agents.core.config import Settings
 
 
 def free_port() -> int:

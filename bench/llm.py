@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openai
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient
 from bench.common import bench_settings

@@ -20,7 +20,7 @@ from pathlib import Path
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.marketing.compliance import check_email
 from agents.marketing.graph import MarketingDeps
@@ -28,8 +28,8 @@ from agents.marketing.insight import segment_insight
 from agents.marketing.render import body_text
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import STATE_TYPES, MarketingService
-from agents.support.checkpoint import open_checkpointer
 from bench.common import median_ms
+from tools.checkpoints import open_checkpointer
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.seed import DEMO_NOW, seed_demo

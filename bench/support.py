@@ -28,7 +28,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient
 from agents.support.schemas import InboundMessage

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from evals.outcome import RunOutcome
 from evals.store import StoredRun
-
-if TYPE_CHECKING:
-    from evals.runner import RunOutcome
 
 LOWER_IS_BETTER = (
     "leaks",

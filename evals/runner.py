@@ -13,7 +13,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -24,8 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents.emotion.goemotions import load_split
 from agents.emotion.taxonomy import map_goemotions
-from evals import scorers
+from evals import report, scorers
 from evals.emotion.customer_service import load_curated
+from evals.outcome import RunOutcome
 from evals.retrieval import load_questions
 from evals.schema import (
     CuratedEmotionSource,
@@ -94,21 +94,6 @@ def spread(cases: Sequence[BaseModel], limit: int | None) -> list[BaseModel]:
 
 def case_id(case: BaseModel) -> str:
     return str(case.id)  # type: ignore[attr-defined]
-
-
-@dataclass
-class RunOutcome:
-    """A finished run: its record, metrics, and each gate's verdict."""
-
-    run: StoredRun
-    score: scorers.Score
-    gates: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0
-    ran: int = 0
-
-    @property
-    def gates_passed(self) -> bool:
-        return all(g["passed"] for g in self.gates)
 
 
 def manifest_for(suite: Suite, ctx: EvalContext, options: dict[str, Any]) -> dict[str, Any]:
@@ -283,8 +268,6 @@ def finish(
     run: StoredRun, suite: Suite, records: list[dict[str, Any]], *, figures: bool = True
 ) -> RunOutcome:
     """Score the records, check the gates, write the report and the figures."""
-    from evals import report
-
     result = scorers.score(suite.kind, records)
     gates = [
         {

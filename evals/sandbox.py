@@ -28,7 +28,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
 from sqlalchemy import func, select
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.support.ports import ContextSource, ConversationContext
 from agents.support.schemas import ApprovalDecision, InboundMessage

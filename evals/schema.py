@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Lang = Literal["fr", "en"]
+from agents.core.lang import Lang
+
 SuiteKind = Literal[
     "emotion",
     "escalation",

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agents.config import Settings
+from agents.core.config import Settings
 
 
 class RunNotFoundError(LookupError):

@@ -13,12 +13,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 import prompts
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.lang import Lang
 from agents.emotion.fast import FastReader
 from agents.llm.client import LLMClient
 from agents.support.policy import EscalationPolicy
@@ -250,9 +251,7 @@ def marketing_task(case: MarketingCase, ctx: EvalContext) -> dict[str, Any]:
     }
 
 
-def judge_reply(
-    llm: LLMClient, lang: Literal["fr", "en"], message: str, reply: str
-) -> JudgeVerdict | None:
+def judge_reply(llm: LLMClient, lang: Lang, message: str, reply: str) -> JudgeVerdict | None:
     """The rubric scores of `reply`, or None when the model gives no valid answer."""
     from agents.llm.client import LLMError
 

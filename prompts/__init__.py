@@ -13,13 +13,11 @@ import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
 
 import yaml
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
+from agents.core.lang import LANGS, Lang
 
 
 class PromptError(ValueError):

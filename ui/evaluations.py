@@ -10,9 +10,9 @@ from typing import Any
 
 import gradio as gr
 
+from agents.core.lang import Lang
 from agents.services.accounts import Account
 from agents.services.evaluations import ComparisonView, EvaluationError, Evaluations, RunView
-from prompts import Lang
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
 from ui.session import require

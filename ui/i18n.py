@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prompts import Lang
+from agents.core.lang import Lang
 
 LANGUAGES = ["Français", "English"]
 

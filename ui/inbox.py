@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import gradio as gr
 
+from agents.core.lang import Lang
 from agents.services.accounts import Account
 from agents.services.workspace import Workspace
 from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
@@ -18,7 +19,6 @@ from agents.support.service import (
     NothingPendingError,
     TurnResult,
 )
-from prompts import Lang
 from ui import plots, render
 from ui.i18n import lang_of, t
 from ui.labels import Labeller

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from prompts import Lang
+from agents.core.lang import Lang
 from ui.i18n import t
 
 C = TypeVar("C", bound=gr.components.Component | gr.blocks.BlockContext)

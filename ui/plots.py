@@ -9,9 +9,9 @@ from datetime import date
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from agents.core.lang import Lang
 from agents.services.dashboard import DashboardData, GroupFigures
 from agents.support.schemas import EmotionView
-from prompts import Lang
 from ui.i18n import EMOTION_COLOURS, emotion_name, t
 
 

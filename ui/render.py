@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
+from agents.core.lang import Lang
 from agents.services.inbox import ConversationDetail, QueueItem
 from agents.support.schemas import CheckFinding, EmotionView, HandoffPackage, Passage
-from prompts import Lang
 from tools.crm.views import CustomerContext, euros
 from ui.i18n import EMOTION_COLOURS, FINDING_NAMES, emotion_name, t
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from agents.core.lang import Lang
 from agents.services.accounts import Account, Tab
-from prompts import Lang
 from ui.i18n import t
 
 

@@ -10,12 +10,12 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
+from agents.core.lang import Lang
 from agents.marketing.schemas import TARGET_EMOTIONS, CampaignDecision, SegmentInsight
 from agents.marketing.service import DraftResult, MarketingError, OverrideRequiredError
 from agents.services.accounts import Account
 from agents.services.studio import brief_from_form, export_zip, segment_filter
 from agents.services.workspace import Workspace
-from prompts import Lang
 from ui import plots
 from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
 from ui.labels import Labeller

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from agents.core.lang import Lang
 from agents.emotion.deep import DeepReader
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import fuse
-from agents.emotion.schema import EmotionReading, Lang
+from agents.emotion.schema import EmotionReading
 from agents.llm.client import LLMError
 
 DEFAULT_BATCH_SIZE = 64

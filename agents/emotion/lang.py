@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agents.emotion.schema import Lang
+from agents.core.lang import Lang
 
 
 def _words(text: str) -> frozenset[str]:

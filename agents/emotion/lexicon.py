@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from agents.emotion.schema import Lang
+from agents.core.lang import Lang
 
 
 class LexiconValence:

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agents.core.lang import Lang
 from agents.emotion.taxonomy import LABELS, EmotionLabel
 
 ReadingSource = Literal["fast", "deep", "fused"]
-Lang = Literal["fr", "en"]
 Band = Literal["low", "medium", "high"]
 
 _SCORE_SUM_TOLERANCE = 0.02

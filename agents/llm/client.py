@@ -28,7 +28,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from agents.config import Settings
+from agents.core.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from agents.config import EMBEDDED_MODEL, Settings
+from agents.core.config import EMBEDDED_MODEL, Settings
 
 Device = Literal["cpu", "cuda"]
 Reporter = Callable[[str], None]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient, ServerHealth
 from agents.llm.runtime import Device, Reporter, ServerEnv, prepare
 

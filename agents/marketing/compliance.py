@@ -38,6 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 import prompts
+from agents.core.lang import Lang
 from agents.llm.client import LLMClient, LLMError
 
 log = logging.getLogger(__name__)
@@ -505,7 +506,7 @@ def llm_flags(
     subject: str,
     body_text: str,
     offer_facts: list[str],
-    lang: Literal["fr", "en"],
+    lang: Lang,
     *,
     max_tokens: int = 300,
 ) -> list[ComplianceFlag]:
@@ -532,7 +533,7 @@ def check_email(
     *,
     offer_facts: list[str],
     segment_filter: dict[str, Any],
-    lang: Literal["fr", "en"],
+    lang: Lang,
     llm: LLMClient | None = None,
 ) -> list[ComplianceFlag]:
     """Every compliance flag of one e-mail: code rules always, the LLM review when `llm`

@@ -16,8 +16,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlencode
 
+from agents.core.lang import Lang
 from agents.marketing import render
-from prompts import Lang
 from tools.crm.audience import Recipient
 from tools.crm.campaigns import CampaignVariantView, CampaignView
 

@@ -26,7 +26,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 import prompts
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.diff import edit_diff
+from agents.core.lang import Lang
 from agents.llm.client import LLMClient, LLMError
 from agents.marketing import render
 from agents.marketing.compliance import check_email, code_flags, rules_hit
@@ -43,7 +45,6 @@ from agents.marketing.schemas import (
     VariantProposal,
 )
 from tools.crm.audience import Audience, ConversationMood
-from tools.crm.writer import edit_diff
 from tools.kb.search import RetrievalResult
 
 
@@ -208,9 +209,7 @@ def problems_of(proposal: VariantProposal) -> list[str]:
     return problems
 
 
-def _variant(
-    proposal: VariantProposal, variant_id: str, round_: int, lang: prompts.Lang
-) -> EmailVariant:
+def _variant(proposal: VariantProposal, variant_id: str, round_: int, lang: Lang) -> EmailVariant:
     return EmailVariant(
         variant_id=variant_id,
         round=round_,
@@ -320,7 +319,7 @@ def _edited(
     )
 
 
-def _notice(lang: prompts.Lang, fr: str, en: str) -> str:
+def _notice(lang: Lang, fr: str, en: str) -> str:
     return fr if lang == "fr" else en
 
 

@@ -16,9 +16,9 @@ from importlib import resources
 
 import yaml
 
+from agents.core.lang import Lang
 from agents.marketing.compliance import normalise
 from agents.marketing.schemas import EmotionShare, IrritantCount, SegmentInsight, TargetEmotion
-from prompts import Lang
 from tools.crm.audience import Audience, ConversationMood
 
 NEGATIVE_LABELS = frozenset({"anger", "frustration", "anxiety", "sadness", "annoyance", "fear"})

@@ -18,7 +18,7 @@ from importlib import resources
 
 import yaml
 
-from prompts import Lang
+from agents.core.lang import Lang
 
 MERGE_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^{}]*?))?\s*\}\}")
 

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from agents.core.lang import Lang
 from agents.marketing.compliance import ComplianceFlag
-from prompts import Lang
 from tools.crm.audience import SegmentFilterError, validate_filter
 
 TargetEmotion = Literal["reassurance", "gratitude", "excitement", "belonging", "curiosity"]

@@ -32,7 +32,7 @@ from agents.marketing.schemas import (
 )
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords, CampaignView
-from tools.crm.store import new_id
+from tools.crm.database import new_id
 
 STATE_TYPES: dict[str, tuple[str, ...]] = {
     "agents.marketing.schemas": (

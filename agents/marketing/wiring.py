@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.marketing.graph import KnowledgeSearch, MarketingDeps
 from agents.marketing.service import STATE_TYPES, MarketingService
-from agents.support.checkpoint import open_checkpointer
 from knowledge import KNOWLEDGE_DIR
+from tools.checkpoints import open_checkpointer
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.store import CRMStore

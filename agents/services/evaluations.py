@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from evals.report import NEUTRAL, compare_runs, save_delta_figure
 from evals.runner import run_suite

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage
 
 import prompts
+from agents.core.lang import Lang
 from agents.llm.client import LLMClient
-from prompts import Lang
 
 MAX_PROMPT_CHARS = 4000
 

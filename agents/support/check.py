@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 
 import prompts
+from agents.core.lang import Lang
 from agents.support.schemas import CheckFinding, Passage
-from prompts import Lang
 
 CITATION = re.compile(r"\[([a-z0-9][\w-]*#[\w-]+)\]")
 FIGURE = re.compile(

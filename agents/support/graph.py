@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -27,7 +26,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 import prompts
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.diff import edit_diff
+from agents.core.lang import Lang
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
 from agents.support.check import check_draft, citations_in, with_disclosure
@@ -53,8 +54,6 @@ from agents.support.schemas import (
     RoutingDecision,
     RuleHit,
 )
-from prompts import Lang
-from tools.crm.writer import edit_diff
 
 
 @dataclass
@@ -124,18 +123,28 @@ Deps = Runtime[SupportDeps]
 
 
 def _deps(runtime: Deps) -> SupportDeps:
-    """The injected dependencies. LangGraph's own server (`langgraph dev`, Studio) runs
-    the exported `graph` without a context: the real ones are then built from Settings."""
-    if runtime.context is not None:
-        return runtime.context
-    return _default_deps()
+    """The injected dependencies (the LangGraph runtime context of the run)."""
+    if runtime.context is None:
+        raise RuntimeError(
+            "the support graph runs with its SupportDeps as context: use SupportService, "
+            "or a graph built with build_support_graph(default_deps=...) as agents/studio.py does"
+        )
+    return runtime.context
 
 
-@cache
-def _default_deps() -> SupportDeps:
-    from agents.support.wiring import default_deps  # the wiring imports this module
+def _with_default_context(
+    node: Callable[..., Any], default_deps: Callable[[], SupportDeps]
+) -> Callable[..., Any]:
+    """`node`, given `default_deps()` when its run brings no context (LangGraph's server)."""
 
-    return default_deps(Settings())
+    def run(state: SupportState, runtime: Deps) -> Any:
+        if runtime.context is None:
+            runtime = runtime.override(context=default_deps())
+        return node(state, runtime)
+
+    run.__name__ = node.__name__
+    run.__doc__ = node.__doc__
+    return run
 
 
 def _hit(rule: str, description: str, **seen: SignalValue) -> RuleHit:
@@ -403,25 +412,41 @@ def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
 
 
 # --- the graph -----------------------------------------------------------------------------
+NODES: tuple[Callable[..., Any], ...] = (
+    load_context,
+    read_emotion,
+    retrieve,
+    assess,
+    route,
+    draft,
+    check,
+    approve,
+    commit,
+    handoff,
+)
+DESTINATIONS: dict[str, tuple[str, ...]] = {
+    "check": ("draft", "approve", "handoff"),
+    "approve": ("draft", "commit", "handoff"),
+}
+
+
 def build_support_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    default_deps: Callable[[], SupportDeps] | None = None,
 ) -> CompiledStateGraph[SupportState, SupportDeps, SupportInput, SupportOutput]:
+    """The compiled support graph. Runs get their `SupportDeps` as context; `default_deps`
+    gives the ones used when a run brings none (LangGraph's server and Studio run the graph
+    that `agents/studio.py` builds this way)."""
     builder = StateGraph(
         SupportState,
         context_schema=SupportDeps,
         input_schema=SupportInput,
         output_schema=SupportOutput,
     )
-    builder.add_node(load_context)
-    builder.add_node(read_emotion)
-    builder.add_node(retrieve)
-    builder.add_node(assess)
-    builder.add_node(route)
-    builder.add_node(draft)
-    builder.add_node(check, destinations=("draft", "approve", "handoff"))
-    builder.add_node(approve, destinations=("draft", "commit", "handoff"))
-    builder.add_node(commit)
-    builder.add_node(handoff)
+    for node in NODES:
+        action = node if default_deps is None else _with_default_context(node, default_deps)
+        builder.add_node(node.__name__, action, destinations=DESTINATIONS.get(node.__name__))
     builder.add_edge(START, "load_context")
     builder.add_edge("load_context", "read_emotion")
     builder.add_edge("read_emotion", "retrieve")
@@ -432,8 +457,3 @@ def build_support_graph(
     builder.add_edge("commit", END)
     builder.add_edge("handoff", END)
     return builder.compile(checkpointer=checkpointer, name="ressenti-support")
-
-
-graph = build_support_graph()
-"""The graph for LangGraph's server and Studio (`langgraph.json`); it brings its own
-checkpointer. Ressenti's service compiles its own with the configured checkpointer."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
+from agents.core.lang import Lang
 from agents.support.schemas import (
     Assessment,
     EmotionView,
@@ -79,7 +79,7 @@ class EscalationPolicy(BaseModel):
     max_gesture_eur: float = Field(ge=0)
     rules: list[Rule]
     ai_disclosure: DisclosureText
-    suggested_openings: dict[Literal["fr", "en"], dict[Priority, str]]
+    suggested_openings: dict[Lang, dict[Priority, str]]
 
     @classmethod
     def load(cls, path: Path | None = None) -> EscalationPolicy:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from agents.core.lang import Lang
 from agents.support.schemas import (
     ApprovalDecision,
     EmotionView,
@@ -19,7 +20,6 @@ from agents.support.schemas import (
     HistoryLine,
     InboundMessage,
 )
-from prompts import Lang
 from tools.kb.search import RetrievalResult
 
 

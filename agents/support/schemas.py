@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from prompts import Lang
+from agents.core.lang import Lang
 
 Priority = Literal["normal", "high", "urgent"]
 TurnChannel = Literal["email", "chat", "phone", "social", "form"]

@@ -29,8 +29,26 @@ from agents.support.schemas import (
     RoutingDecision,
 )
 from agents.support.threads import ThreadIndex
+from tools.checkpoints import StateTypes
 
 STREAM_MODES: list[StreamMode] = ["messages", "updates"]
+
+STATE_TYPES: StateTypes = {
+    "agents.support.schemas": (
+        "InboundMessage",
+        "HistoryLine",
+        "EmotionView",
+        "Passage",
+        "Assessment",
+        "RuleHit",
+        "RoutingDecision",
+        "CheckFinding",
+        "ApprovalDecision",
+        "HandoffPackage",
+    ),
+    "agents.support.ports": ("ConversationContext", "ApprovalRecord"),
+}
+"""The types the support graph's checkpoints hold (nothing else is rebuilt from them)."""
 
 
 class ConversationBusyError(RuntimeError):

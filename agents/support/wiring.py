@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.lang import Lang
 from agents.emotion.deep import DeepReader
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message
 from agents.emotion.stored import flags_of
 from agents.llm.client import LLMClient
-from agents.support.checkpoint import open_checkpointer
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import (
@@ -28,10 +28,10 @@ from agents.support.ports import (
     UnknownConversationError,
 )
 from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
-from agents.support.service import SupportService
+from agents.support.service import STATE_TYPES, SupportService
 from agents.support.threads import ThreadIndex, engine_for
 from knowledge import KNOWLEDGE_DIR
-from prompts import Lang
+from tools.checkpoints import open_checkpointer
 from tools.crm.errors import ConversationNotFoundError
 from tools.crm.store import CRMStore
 from tools.crm.views import CustomerContext, EmotionReadingView
@@ -287,7 +287,7 @@ def open_support_service(
 ) -> SupportService:
     """The support service over the real stores, with the configured checkpointer."""
     deps = default_deps(settings, llm=llm, emotions=emotions, report=report)
-    checkpointer, close_checkpoints = open_checkpointer(settings)
+    checkpointer, close_checkpoints = open_checkpointer(settings, STATE_TYPES)
     threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
     store = deps.contexts.store if isinstance(deps.contexts, CRMContextSource) else None
 

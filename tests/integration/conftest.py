@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import server
 
 

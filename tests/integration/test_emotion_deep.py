@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.emotion.deep import DeepReader, EmotionJudgement
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message

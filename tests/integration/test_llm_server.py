@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 from agents.cli import app as cli
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient, LLMTimeoutError, LLMUnavailableError
 from tests.integration.conftest import free_port

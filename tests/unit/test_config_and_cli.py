@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.cli import app
-from agents.config import Settings
+from agents.core.config import Settings
 
 
 def test_defaults_work_without_configuration(tmp_path: Path) -> None:

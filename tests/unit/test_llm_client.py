@@ -9,7 +9,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from pydantic import BaseModel, Field
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import (
     LLMClient,
     LLMError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.services.playground import (
     MAX_PROMPT_CHARS,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 import prompts
-from prompts import LANGS, PromptError
+from agents.core.lang import LANGS, Lang
+from prompts import PromptError
 
 
 @pytest.mark.parametrize("name", prompts.available())
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_template_renders_in_both_languages(name: str, lang: prompts.Lang) -> None:
+def test_every_template_renders_in_both_languages(name: str, lang: Lang) -> None:
     template = prompts.load(name)
     values = {key: f"<{key}>" for key in template.placeholders}
     system, user = template.render(lang, **values)

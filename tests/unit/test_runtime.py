@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import runtime
 from agents.llm.runtime import EMBEDDED_MEMBER, RuntimeSetupError
 

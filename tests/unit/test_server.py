@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import runtime, server
 from agents.llm.server import ServerRecord, ServerStartError
 

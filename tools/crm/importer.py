@@ -38,6 +38,7 @@ from pydantic import (
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from agents.core.lang import Lang
 from tools.crm.models import (
     Base,
     Conversation,
@@ -172,7 +173,7 @@ class CustomerRow(_Row):
     email: str
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    language: Literal["fr", "en"]
+    language: Lang
     segment: Literal["standard", "family", "business", "premium"] = "standard"
     phone: OptionalText = None
     city: OptionalText = None
@@ -245,7 +246,7 @@ class ConversationRow(_Row):
     customer_id: Id
     channel: Channel
     subject: str = Field(default="", max_length=200)
-    language: Annotated[Literal["fr", "en"] | None, BeforeValidator(_blank_to_none)] = None
+    language: Annotated[Lang | None, BeforeValidator(_blank_to_none)] = None
     status: Literal["open", "closed", "handed_off"] = "closed"
     messages: list[MessageRow] = Field(min_length=1)
 
@@ -257,7 +258,7 @@ class MessageCsvRow(MessageRow):
     customer_id: Id
     channel: Channel
     subject: str = Field(default="", max_length=200)
-    language: Annotated[Literal["fr", "en"] | None, BeforeValidator(_blank_to_none)] = None
+    language: Annotated[Lang | None, BeforeValidator(_blank_to_none)] = None
     status: Literal["open", "closed", "handed_off"] = "closed"
 
 

@@ -9,11 +9,12 @@ not exist); the tools turn both into the same refusal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from tools.crm.database import Database
 from tools.crm.errors import AccessDeniedError, CustomerNotFoundError, RecordNotFoundError
 from tools.crm.models import (
     Base,
@@ -38,9 +39,6 @@ from tools.crm.views import (
     TicketView,
 )
 
-if TYPE_CHECKING:
-    from tools.crm.store import CRMStore
-
 Row = TypeVar("Row", bound=Base)
 
 OPEN_TICKET_STATUSES = ("open", "pending")
@@ -50,7 +48,7 @@ UNPAID_INVOICE_STATUSES = ("due", "overdue", "disputed")
 class CustomerScope:
     """The records of one customer, and nothing else."""
 
-    def __init__(self, store: CRMStore, customer_id: str) -> None:
+    def __init__(self, store: Database, customer_id: str) -> None:
         self._store = store
         with store.reading() as session:
             if session.get(Customer, customer_id) is None:

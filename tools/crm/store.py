@@ -1,4 +1,4 @@
-"""The CRM store: one SQLAlchemy engine, its migrations, and the entry points to scoped
+"""The CRM store: the database (`tools.crm.database`) and the entry points to scoped
 reads (`CustomerScope`) and scoped writes (`CRMWriter`).
 
 The store itself only offers what is not tied to one customer's private records: finding a
@@ -9,20 +9,13 @@ invoices, tickets or messages goes through a scope.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, case, create_engine, delete, event, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import case, delete, func, select
 
-from agents.config import Settings
+from agents.core.config import Settings
+from tools.crm.database import Clock, Database, make_engine, new_id, utc_now
 from tools.crm.errors import ConversationNotFoundError, CustomerNotFoundError
 from tools.crm.models import (
     Approval,
@@ -42,15 +35,9 @@ from tools.crm.models import (
     OutboxMessage,
     Ticket,
 )
+from tools.crm.scope import CustomerScope
 from tools.crm.views import CustomerProfile, ReadingAggregate
-
-if TYPE_CHECKING:
-    from tools.crm.scope import CustomerScope
-    from tools.crm.writer import CRMWriter
-
-Clock = Callable[[], datetime]
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+from tools.crm.writer import CRMWriter
 
 # Child tables first: the order rows are deleted in by `reset`.
 TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
@@ -72,60 +59,8 @@ TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_id(prefix: str) -> str:
-    """A fresh public id such as `CV-3F9A1C2B7D10` for records the app creates."""
-    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
-
-
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys enforced and its folder created."""
-    if url.startswith("sqlite"):
-        database = url.split("///", 1)[1] if "///" in url else ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision` (default: the newest), in place."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The Alembic revision the database is at (None for an empty database)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
-class CRMStore:
+class CRMStore(Database):
     """The CRM database. Build it with `from_settings` or `from_url`; inject the clock."""
-
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
-        self.engine = engine
-        self.clock = clock
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utc_now, upgrade: bool = True) -> CRMStore:
@@ -142,40 +77,13 @@ class CRMStore:
         """Open the database that `settings` names (a SQLite file in `data_dir` by default)."""
         return cls.from_url(settings.resolved_database_url(), clock=clock, upgrade=upgrade)
 
-    def close(self) -> None:
-        self.engine.dispose()
-
-    # --- Schema --------------------------------------------------------------------------
-    def migrate(self, revision: str = "head") -> None:
-        migrate(self.engine, revision)
-
-    def revision(self) -> str | None:
-        return current_revision(self.engine)
-
-    # --- Sessions ------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as session:
-            yield session
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A session for reads only (rolled back at the end)."""
-        with self._sessions() as session:
-            yield session
-
     # --- Scoped access -------------------------------------------------------------------
     def scope(self, customer_id: str) -> CustomerScope:
         """Read access to ONE customer's records (raises if the customer does not exist)."""
-        from tools.crm.scope import CustomerScope
-
         return CustomerScope(self, customer_id)
 
     def writer(self, conversation_id: str) -> CRMWriter:
         """Write access to ONE conversation (and so to one customer's file)."""
-        from tools.crm.writer import CRMWriter
-
         return CRMWriter(self, conversation_id)
 
     def conversation_customer(self, conversation_id: str) -> str:

@@ -7,15 +7,16 @@ any message or approval it refers to must belong to the same conversation.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agents.core.diff import edit_diff
+from tools.crm.database import Database, new_id
 from tools.crm.errors import (
     AccessDeniedError,
     ConversationNotFoundError,
@@ -30,9 +31,6 @@ from tools.crm.models import (
     OutboxMessage,
     Ticket,
 )
-
-if TYPE_CHECKING:
-    from tools.crm.store import CRMStore
 
 Author = Literal["customer", "agent", "assistant", "system"]
 Decision = Literal["accept", "edit", "respond", "reject", "take_over"]
@@ -55,23 +53,10 @@ class EmotionReadingRecord(BaseModel):
     source: Literal["fast", "deep", "fused"] = "fast"
 
 
-def edit_diff(draft: str, final: str) -> str:
-    """Unified diff from the assistant's draft to what the human approved ('' if equal)."""
-    if draft == final:
-        return ""
-    lines = difflib.unified_diff(
-        draft.splitlines(keepends=True),
-        final.splitlines(keepends=True),
-        fromfile="draft",
-        tofile="final",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
 class CRMWriter:
     """Side effects on one conversation: messages, readings, approvals, outbox, handoff."""
 
-    def __init__(self, store: CRMStore, conversation_id: str) -> None:
+    def __init__(self, store: Database, conversation_id: str) -> None:
         self._store = store
         with store.reading() as session:
             conversation = session.get(Conversation, conversation_id)
@@ -210,8 +195,6 @@ class CRMWriter:
         category: str = "handoff",
     ) -> str:
         """Open a ticket for the human queue and mark the conversation handed off."""
-        from tools.crm.store import new_id
-
         with self._store.transaction() as session:
             ticket = Ticket(
                 id=new_id("TK"),

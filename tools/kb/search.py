@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chromadb.api.models.Collection import Collection
 
-from agents.config import Settings
+from agents.core.config import Settings
 from tools.embeddings import Embedder, get_embedder
 from tools.kb.ingest import IngestReport, ingest_folder
 from tools.kb.store import open_client, open_collection

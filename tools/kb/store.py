@@ -21,7 +21,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from agents.config import Settings
+from agents.core.config import Settings
 from tools.embeddings import Embedder, get_embedder
 
 

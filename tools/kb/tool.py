@@ -8,10 +8,10 @@ escalate in code instead of trusting the model to notice a weak match.
 from __future__ import annotations
 
 from html import escape
-from typing import Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
 
+from agents.core.lang import Lang
 from tools.kb.search import KnowledgeBase, RetrievalResult
 
 TOOL_NAME = "search_knowledge_base"
@@ -44,9 +44,7 @@ def format_result(result: RetrievalResult) -> str:
 def make_knowledge_search_tool(kb: KnowledgeBase) -> BaseTool:
     """A `search_knowledge_base` tool bound to `kb` (built per graph; no global store)."""
 
-    def search_knowledge_base(
-        query: str, lang: Literal["fr", "en"] | None = None
-    ) -> tuple[str, RetrievalResult]:
+    def search_knowledge_base(query: str, lang: Lang | None = None) -> tuple[str, RetrievalResult]:
         """Search Lumio's internal policies and offer sheets for passages that answer a question.
 
         Use it before stating any rule, delay, price, fee or commercial gesture. Answer only

@@ -18,17 +18,17 @@ import pytest
 from langchain_core.messages import BaseMessage
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.services.accounts import AccountStore, seed_demo_accounts
 from agents.services.workspace import Workspace, open_workspace
-from app import build, launch
 from knowledge import KNOWLEDGE_DIR
 from tests.fakes import Call, Script, ScriptedChatModel
 from tests.integration.conftest import free_port
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 from tools.kb.search import KnowledgeBase
+from ui.shell import build, launch
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

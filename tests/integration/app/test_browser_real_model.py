@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.services.workspace import open_workspace
 from tests.integration.app.conftest import RunningApp, prepare_data, screenshot, serve, sign_in
 from tools.crm.models import OutboxMessage, Ticket

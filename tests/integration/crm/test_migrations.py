@@ -90,7 +90,7 @@ def test_head_schema_matches_the_models(store: CRMStore) -> None:
 def test_downgrade_and_upgrade_round_trip(store: CRMStore) -> None:
     from alembic import command
 
-    from tools.crm.store import alembic_config
+    from tools.crm.database import alembic_config
 
     config = alembic_config()
     with store.engine.begin() as connection:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import Settings
-from evals.runner import RunOutcome, run_suite
+from agents.core.config import Settings
+from evals.outcome import RunOutcome
+from evals.runner import run_suite
 from evals.schema import load_suite
 from evals.store import RunStore
 from evals.tasks import EvalContext

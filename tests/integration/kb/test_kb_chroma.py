@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.cli import app
-from agents.config import Settings
+from agents.core.config import Settings
 from evals.retrieval import evaluate, load_questions
 from knowledge import KNOWLEDGE_DIR
 from tests.integration.conftest import free_port

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.marketing.compliance import RULE_IDS
 from agents.marketing.examples import EXAMPLES_DIR
 from agents.marketing.schemas import Brief, CampaignDecision

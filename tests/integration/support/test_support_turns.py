@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
 from agents.support.service import SupportService

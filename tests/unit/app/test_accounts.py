@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from agents.cli import app
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.services.accounts import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,

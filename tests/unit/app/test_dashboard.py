@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.services.dashboard import dashboard_data
 from agents.services.inbox import queue_order
 from agents.support.schemas import ApprovalRequest, EmotionView

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.services.evaluations import EvaluationError, Evaluations
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.crm.writer import edit_diff
+from agents.core.diff import edit_diff
 
 
 def test_unchanged_text_has_an_empty_diff() -> None:

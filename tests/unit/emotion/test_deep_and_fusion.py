@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.emotion.deep import DeepReader, format_crm_facts, grounded_spans
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import fuse, read_message

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.cli import app
-from agents.config import Settings
+from agents.core.config import Settings
 from evals.report import compare_runs
 from evals.runner import run_suite
 from evals.schema import MarketingCase, load_suite, suites_dir

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.support.schemas import ApprovalDecision
 from evals.sandbox import Sandbox, TokenCounter

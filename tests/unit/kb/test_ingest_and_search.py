@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import ToolMessage
 
-from agents.config import Settings
+from agents.core.config import Settings
 from tests.unit.kb.conftest import CountingEmbedder
 from tools.kb.ingest import EmptySourceError
 from tools.kb.search import KnowledgeBase, RetrievalResult

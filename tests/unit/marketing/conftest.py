@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.marketing.graph import MarketingDeps
 from agents.marketing.schemas import Brief
 from agents.marketing.service import STATE_TYPES, MarketingService
-from agents.support.checkpoint import open_checkpointer
 from tests.fakes import ScriptedChatModel
+from tools.checkpoints import open_checkpointer
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.seed import DEMO_NOW, seed_demo

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.marketing.compliance import RULE_IDS, ComplianceFlag, check_email, rules_hit
 from agents.marketing.render import body_text

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.lang import Lang
 from agents.llm.client import LLMClient
-from agents.support.checkpoint import open_checkpointer
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import (
@@ -26,10 +26,10 @@ from agents.support.schemas import (
     HistoryLine,
     InboundMessage,
 )
-from agents.support.service import SupportService, TurnResult
+from agents.support.service import STATE_TYPES, SupportService, TurnResult
 from agents.support.threads import ThreadIndex, engine_for
-from prompts import Lang
 from tests.fakes import ScriptedChatModel
+from tools.checkpoints import open_checkpointer
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
 
@@ -156,7 +156,7 @@ class Harness:
 
 
 def open_service(settings: Settings, deps: SupportDeps) -> SupportService:
-    checkpointer, close = open_checkpointer(settings)
+    checkpointer, close = open_checkpointer(settings, STATE_TYPES)
     threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
     return SupportService(deps, checkpointer, threads, on_close=close)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.support.policy import EscalationPolicy
 from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage

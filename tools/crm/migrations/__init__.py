@@ -1,1 +1,1 @@
-"""Alembic migrations of the CRM store, run programmatically by `tools.crm.store.migrate`."""
+"""Alembic migrations of the CRM store, run programmatically by `tools.crm.database.migrate`."""

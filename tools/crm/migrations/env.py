@@ -1,6 +1,6 @@
 """Alembic environment of the CRM store.
 
-Run through `tools.crm.store.migrate` (which hands over an open connection in
+Run through `tools.crm.database.migrate` (which hands over an open connection in
 `config.attributes["connection"]`), or with the `alembic` command and a `sqlalchemy.url`.
 """
 

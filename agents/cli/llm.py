@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import typer
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm import runtime, server
 from agents.llm.client import LLMClient, LLMError
 

@@ -4,7 +4,7 @@ exports, and show a customer's card."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console, Group
@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.lang import Lang
 from tools.crm.errors import CustomerNotFoundError
 from tools.crm.importer import ImportFailedError, import_files
 from tools.crm.seed import seed_demo
@@ -26,7 +27,6 @@ crm_app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-Lang = Literal["fr", "en"]
 
 LABELS: dict[str, dict[Lang, str]] = {
     "segment": {"fr": "Segment", "en": "Segment"},

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.services.accounts import (
     DEMO_PASSWORD,
     ROLES,

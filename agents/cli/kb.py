@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.config import Settings
+from agents.core.config import Settings
 from knowledge import KNOWLEDGE_DIR
 from tools.embeddings import EmbedderError, get_embedder
 from tools.kb.ingest import EmptySourceError, IngestReport, ingest_folder

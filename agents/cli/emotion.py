@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.emotion.batch import DEFAULT_BATCH_SIZE, BadLine, read_file
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.fast import FastReader

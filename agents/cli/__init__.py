@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from agents.emotion.cli import emotion_app
-from agents.llm.cli import llm_app
-from agents.marketing.cli import marketing_app
-from agents.services.accounts_cli import users_app
-from agents.support.cli import support_app
-from evals.cli import eval_app
-from tools.crm.cli import crm_app
-from tools.kb.cli import kb_app
+from agents.cli.crm import crm_app
+from agents.cli.emotion import emotion_app
+from agents.cli.evals import eval_app
+from agents.cli.kb import kb_app
+from agents.cli.llm import llm_app
+from agents.cli.marketing import marketing_app
+from agents.cli.support import support_app
+from agents.cli.users import users_app
 
 app = typer.Typer(
     name="ressenti",
@@ -32,7 +32,7 @@ app.add_typer(users_app, name="users")
 @app.command("app")
 def run_app() -> None:
     """Start the Gradio app (the LLM server is started separately: `ressenti llm serve`)."""
-    from app import main
+    from ui.shell import main
 
     main()
 

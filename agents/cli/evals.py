@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agents.config import Settings
+from agents.core.config import Settings
 
 if TYPE_CHECKING:
     from evals.store import RunStore

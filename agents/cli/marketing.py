@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 
-from agents.config import Settings
+from agents.core.config import Settings
 from agents.llm.client import LLMError
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import DraftResult, MarketingError, MarketingService

@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from agents.config import Settings
+from agents.core.config import Settings
+from agents.core.lang import Lang
 from agents.llm.client import LLMError
 from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
 from agents.support.service import DraftToken, SupportService, TurnResult
-from prompts import Lang
 
 support_app = typer.Typer(help="The support agent: messages in, approved replies or handoffs out.")
 console = Console()

@@ -1,4 +1,4 @@
-"""The support graph's persistent checkpointer: SQLite by default, PostgreSQL by URL.
+"""The graphs' persistent checkpointer: SQLite by default, PostgreSQL by URL.
 
 A pending approval lives in the checkpoint, so it survives a restart and any worker that
 opens the same database can resume it. Checkpoints deserialise only the types listed here:
@@ -16,37 +16,25 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agents.config import Settings
+from agents.core.config import Settings
 
-STATE_TYPES: dict[str, tuple[str, ...]] = {
-    "agents.support.schemas": (
-        "InboundMessage",
-        "HistoryLine",
-        "EmotionView",
-        "Passage",
-        "Assessment",
-        "RuleHit",
-        "RoutingDecision",
-        "CheckFinding",
-        "ApprovalDecision",
-        "HandoffPackage",
-    ),
-    "agents.support.ports": ("ConversationContext", "ApprovalRecord"),
-}
+StateTypes = dict[str, tuple[str, ...]]
+"""The types a checkpoint may hold: class names by module."""
 
 
-def serializer(state_types: dict[str, tuple[str, ...]] | None = None) -> JsonPlusSerializer:
-    types = STATE_TYPES if state_types is None else state_types
-    allowed = [(module, name) for module, names in types.items() for name in names]
+def serializer(state_types: StateTypes) -> JsonPlusSerializer:
+    """A serializer that rebuilds only the listed types from a checkpoint."""
+    allowed = [(module, name) for module, names in state_types.items() for name in names]
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)
 
 
 def open_checkpointer(
-    settings: Settings, state_types: dict[str, tuple[str, ...]] | None = None
+    settings: Settings, state_types: StateTypes
 ) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
     """The checkpointer for `settings.resolved_checkpoint_url()`, and how to close it.
 
-    `state_types` lists the types its checkpoints may hold (default: the support graph's).
+    `state_types` lists the types its checkpoints may hold (each graph declares its own;
+    one process opens one checkpointer for the union of its graphs').
     """
     url = settings.resolved_checkpoint_url()
     if url.startswith("sqlite:///"):
