@@ -15,11 +15,11 @@ import io
 import tempfile
 from pathlib import Path
 
-from agents.services.accounts import DEMO_PASSWORD, AccountStore, seed_demo_accounts
-from agents.services.dashboard import dashboard_data
+from agents.core.config import Settings
+from agents.services.accounts import DEMO_PASSWORD, seed_demo_accounts
+from agents.services.root import Root
 from bench.common import median_ms
 from tools.crm.seed import seed_demo
-from tools.crm.store import CRMStore
 from ui import plots
 
 
@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = CRMStore.from_url(f"sqlite:///{Path(folder) / 'bench.db'}")
-        seed_demo(store, customers=args.customers)
-        accounts = AccountStore(store)
+        root = Root(Settings(data_dir=Path(folder), _env_file=None))
+        seed_demo(root.store, customers=args.customers)
+        accounts = root.accounts
         seed_demo_accounts(accounts)
 
         sign_in = median_ms(lambda: accounts.authenticate("agent@demo", DEMO_PASSWORD), args.repeat)
@@ -41,8 +41,8 @@ def main() -> None:
         )
         print(f"sign-in: {sign_in:.1f} ms; bare scrypt: {bare:.1f} ms; ratio {sign_in / bare:.2f}")
 
-        figures = median_ms(lambda: dashboard_data(store), args.repeat)
-        data = dashboard_data(store)
+        figures = median_ms(root.dashboard, args.repeat)
+        data = root.dashboard()
         readings = sum(sum(week.values()) for week in data.emotions_by_week.values())
         print(
             f"dashboard figures, {args.customers} customers / {readings} readings: {figures:.1f} ms"
@@ -64,7 +64,7 @@ def main() -> None:
                 figure.savefig(io.BytesIO(), format="png")
 
         print(f"drawing 4 dashboard figures as PNG: {median_ms(draw, args.repeat):.1f} ms")
-        store.close()
+        root.close()
 
 
 if __name__ == "__main__":

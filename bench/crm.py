@@ -17,10 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from agents.core.config import Settings
+from agents.services.root import Root
 from bench.common import median_ms
 from tools.crm.models import Order
 from tools.crm.seed import seed_demo
-from tools.crm.store import CRMStore
 from tools.crm.tools import build_read_tools
 
 
@@ -30,7 +31,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = CRMStore.from_url(f"sqlite:///{Path(folder) / 'bench.db'}")
+        root = Root(Settings(data_dir=Path(folder), _env_file=None))
+        store = root.store
         start = time.perf_counter()
         report = seed_demo(store, customers=args.customers)
         seed_s = time.perf_counter() - start
@@ -60,7 +62,7 @@ def main() -> None:
             tool = tools[label.split(" ")[0]]
             median = median_ms(partial(tool.invoke, arguments), args.repeat)
             print(f"{label:45s} {median:7.2f} ms  ({median / baseline:4.1f}x baseline)")
-        store.close()
+        root.close()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import openai
 from agents.core.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient
+from agents.services.root import Root
 from bench.common import bench_settings
 
 PROMPTS = [
@@ -84,12 +85,13 @@ def main() -> None:
             llm_temperature=0,
             llm_max_tokens=args.max_tokens,
         )
+        root = Root(settings)
         start = time.perf_counter()
         server.serve(settings, report=lambda _: None)
         startup_s = time.perf_counter() - start
         try:
             bare_stream(settings, "warm-up", 8)
-            boundary = LLMClient(settings)
+            boundary = root.llm
             bare: list[Sample] = []
             via_boundary: list[float] = []
             for index in range(args.requests):
@@ -97,6 +99,7 @@ def main() -> None:
                 bare.append(bare_stream(settings, prompt, args.max_tokens))
                 via_boundary.append(boundary_stream(boundary, prompt))
         finally:
+            root.close()
             server.stop(settings, report=lambda _: None)
 
     bare_total = statistics.median(s.total_s for s in bare)

@@ -23,17 +23,12 @@ from langchain_core.messages import AIMessage
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.marketing.compliance import check_email
-from agents.marketing.graph import MarketingDeps
 from agents.marketing.insight import segment_insight
 from agents.marketing.render import body_text
 from agents.marketing.schemas import Brief, CampaignDecision
-from agents.marketing.service import STATE_TYPES, MarketingService
+from agents.services.root import Overrides, Root
 from bench.common import median_ms
-from tools.checkpoints import open_checkpointer
-from tools.crm.audience import AudienceReader
-from tools.crm.campaigns import CampaignRecords
 from tools.crm.seed import DEMO_NOW, seed_demo
-from tools.crm.store import CRMStore
 from tools.kb.search import RetrievalResult
 
 PROPOSAL = json.dumps(
@@ -66,9 +61,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         settings = Settings(data_dir=root, marketing_llm_compliance=False, _env_file=None)
-        store = CRMStore.from_settings(settings, clock=lambda: DEMO_NOW)
-        seed_demo(store, customers=args.customers)
-        reader = AudienceReader(store)
+        model = GenericFakeChatModel(messages=iter([AIMessage(PROPOSAL)] * (args.repeat + 2)))
+        ressenti = Root(
+            settings,
+            Overrides(
+                llm=LLMClient(settings, model),
+                knowledge=_NoKnowledge(),
+                clock=lambda: DEMO_NOW,
+            ),
+        )
+        seed_demo(ressenti.store, customers=args.customers)
+        service = ressenti.marketing
+        reader = service.audiences
 
         def insight() -> object:
             audience = reader.audience({})
@@ -92,18 +96,6 @@ def main() -> None:
         )
         print(f"compliance code rules, one e-mail: median {check_ms:.2f} ms")
 
-        model = GenericFakeChatModel(messages=iter([AIMessage(PROPOSAL)] * (args.repeat + 2)))
-        records = CampaignRecords(store)
-        deps = MarketingDeps(
-            settings=settings,
-            llm=LLMClient(settings, model),
-            audiences=reader,
-            knowledge=_NoKnowledge(),
-            records=records,
-            clock=lambda: DEMO_NOW,
-        )
-        checkpointer, close = open_checkpointer(settings, STATE_TYPES)
-        service = MarketingService(deps, checkpointer, records, reader, on_close=close)
         brief = Brief(
             name="bench",
             goal="g",
@@ -127,8 +119,7 @@ def main() -> None:
             f"export {len(report.emails)} e-mails: {seconds:.2f} s "
             f"({len(report.emails) / seconds:.0f} e-mails/s, render + .eml + records)"
         )
-        service.close()
-        store.close()
+        ressenti.close()
 
 
 if __name__ == "__main__":

@@ -31,11 +31,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from agents.core.config import Settings
 from agents.llm import server
 from agents.llm.client import LLMClient
+from agents.services.root import Overrides, Root
 from agents.support.schemas import InboundMessage
-from agents.support.wiring import open_support_service
 from bench.common import bench_settings
 from tools.crm.seed import seed_demo
-from tools.crm.store import CRMStore
 
 MESSAGES = [
     "Bonjour, ma commande n'est pas arrivée, pouvez-vous me dire où elle en est ?",
@@ -110,11 +109,11 @@ class CallTimer(BaseCallbackHandler):
 def _turns(
     settings: Settings, llm: LLMClient, turns: int, timer: CallTimer | None
 ) -> list[tuple[float, float]]:
-    """(turn time, model time) per turn, each on a fresh conversation."""
-    store = CRMStore.from_settings(settings)
-    service = open_support_service(settings, llm=llm)
+    """(turn time, model time) per turn, each on a fresh conversation (one composition
+    root per series: each series has its own LLM client)."""
     results = []
-    try:
+    with Root(settings, Overrides(llm=llm)) as root:
+        store, service = root.store, root.support
         for index in range(turns):
             conversation = store.open_conversation(
                 f"C{index % 20 + 1:05d}", channel="email", subject="bench"
@@ -128,9 +127,6 @@ def _turns(
             elapsed = time.perf_counter() - start
             model_time = sum(timer.durations[before:]) if timer else 0.0
             results.append((elapsed, model_time))
-    finally:
-        service.close()
-        store.close()
     return results
 
 
@@ -143,9 +139,8 @@ def main() -> None:
             Path(data_dir),
             llm_max_tokens=96,
         )
-        store = CRMStore.from_settings(settings)
-        seed_demo(store, customers=20)
-        store.close()
+        with Root(settings) as root:
+            seed_demo(root.store, customers=20)
 
         instant = _turns(settings, LLMClient(settings, InstantChatModel()), 1, None)  # warm-up
         instant = _turns(settings, LLMClient(settings, InstantChatModel()), args.turns, None)

@@ -23,6 +23,7 @@ from agents.core.lang import Lang
 from agents.emotion.fast import FastReader
 from agents.llm.client import LLMClient
 from agents.support.policy import EscalationPolicy
+from agents.support.ports import KnowledgeSearch
 from evals.sandbox import Sandbox
 from evals.schema import (
     EmotionCase,
@@ -33,7 +34,7 @@ from evals.schema import (
     ReplyCase,
     RetrievalCase,
 )
-from tools.kb.search import KnowledgeBase
+from evals.world import OpenSupportWorld, SupportWorld
 
 
 class JudgeVerdict(BaseModel):
@@ -46,16 +47,22 @@ class JudgeVerdict(BaseModel):
 
 @dataclass
 class EvalContext:
-    """The parts a run needs, built on first use and shared by the worker threads."""
+    """The parts a run needs, built on first use and shared by the worker threads.
+
+    `open_world` opens Ressenti's support side over a data folder (the composition root
+    hands in its `open_support_world`): the graph suites' sandbox and the retrieval suite's
+    knowledge base come from it."""
 
     settings: Settings
     llm_factory: Callable[[Settings], LLMClient] | None = None
     sandbox_factory: Callable[[Settings], Sandbox] | None = None
     marketing_llm: bool = False
+    open_world: OpenSupportWorld | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sandbox: Sandbox | None = None
     _reader: FastReader | None = None
-    _kb: KnowledgeBase | None = None
+    _kb: KnowledgeSearch | None = None
+    _kb_world: SupportWorld | None = None
     _llm: LLMClient | None = None
     _policy: EscalationPolicy | None = None
     _scratch: Path | None = None
@@ -63,7 +70,9 @@ class EvalContext:
     def sandbox(self) -> Sandbox:
         with self._lock:
             if self._sandbox is None:
-                factory = self.sandbox_factory or (lambda s: Sandbox(s))
+                factory = self.sandbox_factory or (
+                    lambda s: Sandbox(s, open_world=self._world_opener())
+                )
                 self._sandbox = factory(self.settings)
             return self._sandbox
 
@@ -73,16 +82,21 @@ class EvalContext:
                 self._reader = FastReader.from_path(self.settings.emotion_model_path)
             return self._reader
 
-    def knowledge(self) -> KnowledgeBase:
+    def knowledge(self) -> KnowledgeSearch:
+        """The packaged documents' knowledge base, indexed in a throwaway folder."""
         with self._lock:
             if self._kb is None:
-                from knowledge import KNOWLEDGE_DIR
-
-                kb = KnowledgeBase.open(self._scratch_settings())
-                if kb.count() == 0:
-                    kb.ingest(KNOWLEDGE_DIR)
-                self._kb = kb
+                self._kb_world = self._world_opener()(self._scratch_settings())
+                self._kb = self._kb_world.knowledge
             return self._kb
+
+    def _world_opener(self) -> OpenSupportWorld:
+        if self.open_world is None:
+            raise RuntimeError(
+                "this suite runs Ressenti's support side: build the EvalContext with "
+                "open_world= (the composition root's `open_support_world`)"
+            )
+        return self.open_world
 
     def _scratch_settings(self) -> Settings:
         """Settings over a throwaway folder: a run never writes into the user's data."""
@@ -110,7 +124,9 @@ class EvalContext:
     def close(self) -> None:
         if self._sandbox is not None:
             self._sandbox.close()
-        if self._kb is not None:
+        if self._kb_world is not None:
+            self._kb_world.close()
+            self._kb_world = None
             self._kb = None
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

@@ -22,6 +22,16 @@ StateTypes = dict[str, tuple[str, ...]]
 """The types a checkpoint may hold: class names by module."""
 
 
+def union(*state_types: StateTypes) -> StateTypes:
+    """The types any of several graphs' checkpoints may hold (one checkpointer for them all)."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for types in state_types:
+        for module, names in types.items():
+            known = merged.get(module, ())
+            merged[module] = known + tuple(name for name in names if name not in known)
+    return merged
+
+
 def serializer(state_types: StateTypes) -> JsonPlusSerializer:
     """A serializer that rebuilds only the listed types from a checkpoint."""
     allowed = [(module, name) for module, names in state_types.items() for name in names]

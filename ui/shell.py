@@ -15,7 +15,8 @@ import gradio as gr
 from agents.core.config import Settings
 from agents.services.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, Account
 from agents.services.playground import server_status
-from agents.services.workspace import Workspace, open_workspace
+from agents.services.root import Root
+from agents.services.workspace import Workspace
 from ui import render
 from ui.dashboard import build_dashboard
 from ui.evaluations import build_evaluations
@@ -206,14 +207,14 @@ def launch(page: gr.Blocks, settings: Settings, *, port: int | None = None) -> g
 
 def main() -> None:
     settings = Settings()
-    ws = open_workspace(settings)
-    page = launch(build(ws), settings)
-    # Printed once the page answers, so the URL is never shown before it works.
-    print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
+    root = Root(settings, report=lambda line: print(line, flush=True))
     try:
+        page = launch(build(root.workspace), settings)
+        # Printed once the page answers, so the URL is never shown before it works.
+        print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
         page.block_thread()
     finally:
-        ws.close()
+        root.close()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 from agents.core.lang import Lang
 from tools.crm.errors import CustomerNotFoundError
 from tools.crm.importer import ImportFailedError, import_files
@@ -69,17 +69,19 @@ def _label(key: str, lang: Lang) -> str:
     return LABELS[key][lang]
 
 
-def _store() -> CRMStore:
-    return CRMStore.from_settings(Settings())
+def _store(ctx: typer.Context) -> CRMStore:
+    """The command's CRM store (its root closes it when the command ends)."""
+    return command_root(ctx).store
 
 
 @crm_app.command()
 def migrate(
+    ctx: typer.Context,
     revision: str = typer.Option("head", help="Alembic revision to upgrade to."),
 ) -> None:
     """Create the CRM database or upgrade its schema in place."""
-    settings = Settings()
-    store = CRMStore.from_settings(settings, upgrade=False)
+    root = command_root(ctx, migrate=False)
+    settings, store = root.settings, root.store
     before = store.revision()
     store.migrate(revision)
     typer.echo(f"{settings.resolved_database_url()}: {before or 'empty'} -> {store.revision()}")
@@ -87,12 +89,13 @@ def migrate(
 
 @crm_app.command()
 def seed(
+    ctx: typer.Context,
     customers: int = typer.Option(200, min=1, help="How many customers to generate."),
     seed_value: int = typer.Option(42, "--seed", help="Random seed (same seed, same data)."),
     reset: bool = typer.Option(False, "--reset", help="Delete every CRM row first."),
 ) -> None:
     """Fill the CRM with Lumio, the demo company (skipped if customers exist, unless --reset)."""
-    store = _store()
+    store = _store(ctx)
     existing = store.counts()["customers"]
     if existing and not reset:
         errors.print(
@@ -119,11 +122,12 @@ def seed(
 
 @crm_app.command("import")
 def import_command(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="CSV or JSON exports (see README, CRM).")],
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
 ) -> None:
     """Import customers, orders and conversations: all rows or none."""
-    store = _store()
+    store = _store(ctx)
     try:
         with console.status("Importing…") as status:
             report = import_files(
@@ -145,20 +149,21 @@ def import_command(
 
 @crm_app.command("list")
 def list_customers(
+    ctx: typer.Context,
     segment: str | None = typer.Option(None, help="Only this segment."),
     limit: int = typer.Option(20, min=1),
 ) -> None:
     """List customers (id, name, e-mail, language, segment)."""
     table = Table("id", "name", "email", "lang", "segment", "value")
-    for c in _store().list_customers(segment=segment, limit=limit):
+    for c in _store(ctx).list_customers(segment=segment, limit=limit):
         _row(table, c.id, c.full_name, c.email, c.language, c.segment, euros(c.value_cents))
     console.print(table)
 
 
 @crm_app.command()
-def stats() -> None:
+def stats(ctx: typer.Context) -> None:
     """Row counts and emotion readings per segment and per channel."""
-    store = _store()
+    store = _store(ctx)
     counts = Table("table", "rows", title="CRM")
     for name, count in store.counts().items():
         _row(counts, name, str(count))
@@ -315,6 +320,7 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
 
 @crm_app.command()
 def show(
+    ctx: typer.Context,
     customer: str = typer.Argument(..., help="Customer id (e.g. C00042) or e-mail address."),
     lang: str = typer.Option("fr", "--lang", help="Language of the card's labels: fr or en."),
 ) -> None:
@@ -322,7 +328,7 @@ def show(
     if lang not in ("fr", "en"):
         errors.print("--lang must be fr or en")
         raise typer.Exit(2)
-    store = _store()
+    store = _store(ctx)
     try:
         profile = store.find_customer(customer)
     except CustomerNotFoundError as exc:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agents.cli.root import command_root
 from agents.core.config import Settings
 from agents.emotion.batch import DEFAULT_BATCH_SIZE, BadLine, read_file
 from agents.emotion.classifier import EmotionClassifier
@@ -76,16 +77,16 @@ def read_messages(
     if not input_path.is_file():
         console.print(f"[red]No input file at {input_path}.[/red]")
         raise typer.Exit(code=2)
-    settings = Settings()
+    root = command_root(ctx)
+    settings = root.settings
     fast_reader = _fast_reader(settings)
     deep_reader = None
     if deep is None:
         deep = settings.emotion_deep_enabled
     if deep:
         from agents.emotion.deep import DeepReader
-        from agents.llm.client import LLMClient
 
-        deep_reader = DeepReader(LLMClient(settings), timeout_s=settings.emotion_deep_timeout_s)
+        deep_reader = DeepReader(root.llm, timeout_s=settings.emotion_deep_timeout_s)
 
     def report(bad: BadLine) -> None:
         console.print(f"[yellow]line {bad.number}: skipped, {bad.reason}[/yellow]")
@@ -126,6 +127,7 @@ def read_messages(
 
 @emotion_app.command("eval")
 def evaluate_curated(
+    ctx: typer.Context,
     set_path: Annotated[
         Path | None,
         typer.Option(
@@ -137,7 +139,7 @@ def evaluate_curated(
     """Score the fast reader on the curated customer-service set, overall and per language."""
     from evals.emotion.customer_service import classifier_labels, load_curated, score_curated
 
-    settings = Settings()
+    settings = command_root(ctx).settings
     reader = _fast_reader(settings)
     messages = load_curated(set_path)
     readings = reader.read_batch([m.text for m in messages], [m.lang for m in messages])
@@ -205,6 +207,7 @@ def evaluate_curated(
 
 @emotion_app.command("goemotions-eval")
 def evaluate_goemotions(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option(help="GoEmotions folder (original/, ekman/, group/).")],
     image_dir: Annotated[
         Path, typer.Option(help="Where the confusion-matrix images are written.")
@@ -220,7 +223,7 @@ def evaluate_goemotions(
     if not data.is_dir():
         console.print(f"[red]No GoEmotions folder at {data}.[/red]")
         raise typer.Exit(code=2)
-    settings = Settings()
+    settings = command_root(ctx).settings
     classifier = EmotionClassifier.load(settings.emotion_model_path)
     out = Console()
     out.print(
@@ -256,6 +259,7 @@ def evaluate_goemotions(
 
 @emotion_app.command("trajectory")
 def show_trajectory(
+    ctx: typer.Context,
     conversation: Annotated[str, typer.Argument(help="Conversation id in the CRM store.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON.")] = False,
 ) -> None:
@@ -266,18 +270,15 @@ def show_trajectory(
     from agents.emotion.stored import conversation_trajectory
     from agents.emotion.trajectory import conversation_kpis
     from tools.crm.errors import CRMError
-    from tools.crm.store import CRMStore
 
-    settings = Settings()
-    store = CRMStore.from_settings(settings)
+    root = command_root(ctx)
+    settings, store = root.settings, root.store
     try:
         customer_id = store.conversation_customer(conversation)
         points = conversation_trajectory(store.scope(customer_id), conversation)
     except CRMError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    finally:
-        store.close()
     if not points:
         console.print(f"[yellow]conversation {conversation} has no stored reading[/]")
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 
 if TYPE_CHECKING:
     from evals.store import RunStore
@@ -19,10 +19,9 @@ eval_app = typer.Typer(help="Evaluation suites: run them, store the runs, compar
 console = Console()
 
 
-def _store(settings: Settings) -> RunStore:
-    from evals.store import RunStore
-
-    return RunStore.from_settings(settings)
+def _store(ctx: typer.Context) -> RunStore:
+    """The stored runs, as the command's root keeps them."""
+    return command_root(ctx).evaluations.store
 
 
 @eval_app.command("suites")
@@ -60,6 +59,7 @@ def suites_command() -> None:
 
 @eval_app.command("run")
 def run_command(
+    ctx: typer.Context,
     suite_name: Annotated[str, typer.Argument(metavar="SUITE", help="Suite name or YAML path.")],
     limit: Annotated[
         int | None, typer.Option(help="Run at most N cases, spread over the suite.")
@@ -80,13 +80,14 @@ def run_command(
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the images.")] = False,
 ) -> None:
     """Run a suite (or resume one) and report; exit 1 when a gate fails, 2 on bad input."""
-    from agents.llm.client import LLMClient
+    from agents.services.root import open_support_world
     from evals.report import print_run
     from evals.runner import run_suite
     from evals.schema import SuiteError, load_suite
     from evals.tasks import EvalContext
 
-    settings = Settings()
+    root = command_root(ctx)
+    settings = root.settings
     try:
         suite = load_suite(suite_name)
     except SuiteError as exc:
@@ -96,19 +97,24 @@ def run_command(
         console.print(f"[red]error:[/] {goemotions} is not a folder")
         raise typer.Exit(2)
     if suite.uses_llm or marketing_llm:
-        health = LLMClient(settings).health()
+        health = root.llm.health()
         if not health.serves_configured_model:
             console.print(
                 f"[red]error:[/] the model server is not ready ({escape(health.detail)}); "
                 "start it with `ressenti llm serve`"
             )
             raise typer.Exit(2)
-    ctx = EvalContext(settings, marketing_llm=marketing_llm)
-    store = _store(settings)
+    evaluation = EvalContext(
+        settings,
+        llm_factory=lambda _: root.llm,
+        marketing_llm=marketing_llm,
+        open_world=open_support_world,
+    )
+    store = root.evaluations.store
     try:
         outcome = run_suite(
             suite,
-            ctx,
+            evaluation,
             store,
             limit=limit,
             workers=workers,
@@ -124,7 +130,7 @@ def run_command(
         console.print("[yellow]interrupted:[/] finished cases are stored; rerun with --resume")
         raise typer.Exit(130) from None
     finally:
-        ctx.close()
+        evaluation.close()
     if suite.kind == "emotion" and goemotions is None:
         console.print("note: GoEmotions left out (give --goemotions /path/to/goemotions)")
     if outcome.skipped:
@@ -138,10 +144,11 @@ def run_command(
 
 @eval_app.command("list")
 def list_command(
+    ctx: typer.Context,
     suite: Annotated[str | None, typer.Option(help="Only this suite's runs.")] = None,
 ) -> None:
     """The stored runs, oldest first."""
-    runs = _store(Settings()).runs()
+    runs = _store(ctx).runs()
     table = Table(title="stored evaluation runs")
     table.add_column("run", no_wrap=True)
     for column in (
@@ -179,6 +186,7 @@ def list_command(
 
 @eval_app.command("show")
 def show_command(
+    ctx: typer.Context,
     run: Annotated[str, typer.Argument(help="Run id, prefix or latest[:SUITE].")],
 ) -> None:
     """A stored run's metrics and gates."""
@@ -186,7 +194,7 @@ def show_command(
     from evals.store import RunNotFoundError
 
     try:
-        stored = _store(Settings()).get(run)
+        stored = _store(ctx).get(run)
     except RunNotFoundError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -205,6 +213,7 @@ def show_command(
 
 @eval_app.command("compare")
 def compare_command(
+    ctx: typer.Context,
     a: Annotated[str, typer.Argument(help="The earlier run (id, prefix or latest:SUITE).")],
     b: Annotated[str, typer.Argument(help="The later run.")],
     show: Annotated[int, typer.Option(help="Case ids listed per direction.")] = 30,
@@ -213,7 +222,7 @@ def compare_command(
     from evals.report import compare_runs, print_comparison, save_delta_figure
     from evals.store import RunNotFoundError
 
-    store = _store(Settings())
+    store = _store(ctx)
     try:
         run_a, run_b = store.get(a), store.get(b)
     except RunNotFoundError as exc:

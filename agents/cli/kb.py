@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 from knowledge import KNOWLEDGE_DIR
 from tools.embeddings import EmbedderError, get_embedder
 from tools.kb.ingest import EmptySourceError, IngestReport, ingest_folder
@@ -49,15 +49,15 @@ def _print_report(report: IngestReport) -> None:
 
 @kb_app.command()
 def ingest(
+    ctx: typer.Context,
     path: Annotated[
         Path, typer.Argument(help="Folder (or file) of documents; default: the demo knowledge.")
     ] = KNOWLEDGE_DIR,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Index Markdown, HTML, PDF and text files so that the index mirrors PATH."""
-    settings = Settings()
     try:
-        kb = KnowledgeBase.open(settings)
+        kb = command_root(ctx).knowledge_base
         report = kb.ingest(path, show_progress=not as_json)
     except (EmbedderError, StoreError, EmptySourceError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
@@ -69,15 +69,15 @@ def ingest(
 
 @kb_app.command()
 def search(
+    ctx: typer.Context,
     query: str = typer.Argument(..., help="Question, in French or English."),
     lang: str | None = typer.Option(None, help="Only passages in this language (fr, en)."),
     k: int | None = typer.Option(None, "-k", help="How many passages (default: settings)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show the passages closest to QUERY, with citation ids and scores (exit 2 if none is good)."""
-    settings = Settings()
     try:
-        kb = KnowledgeBase.open(settings)
+        kb = command_root(ctx).knowledge_base
     except (EmbedderError, StoreError) as exc:
         raise _fail(str(exc)) from exc
     if kb.count() == 0:
@@ -105,6 +105,7 @@ def search(
 
 @kb_app.command("eval")
 def evaluate_command(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Option(help="Documents to index for the eval.")] = KNOWLEDGE_DIR,
     embedder: str | None = typer.Option(None, help="Embedder to measure (default: settings)."),
     k: int = typer.Option(5, "-k", help="Cut-off of recall@k."),
@@ -115,7 +116,7 @@ def evaluate_command(
     """Recall@k and MRR on the labelled questions, over a throwaway in-memory index of PATH."""
     from evals.retrieval import evaluate, load_questions
 
-    settings = Settings()
+    settings = command_root(ctx).settings
     try:
         model = get_embedder(embedder or settings.embedder)
     except EmbedderError as exc:

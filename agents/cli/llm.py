@@ -8,9 +8,9 @@ from dataclasses import asdict
 
 import typer
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 from agents.llm import runtime, server
-from agents.llm.client import LLMClient, LLMError
+from agents.llm.client import LLMError
 
 llm_app = typer.Typer(help="The local language model server (vLLM).", no_args_is_help=True)
 
@@ -20,9 +20,9 @@ def _say(text: str) -> None:
 
 
 @llm_app.command()
-def prepare() -> None:
+def prepare(ctx: typer.Context) -> None:
     """Create the server environment and prepare the model, without starting anything."""
-    settings = Settings()
+    settings = command_root(ctx).settings
     try:
         env, model = runtime.prepare(settings, _say)
     except runtime.RuntimeSetupError as exc:
@@ -33,10 +33,11 @@ def prepare() -> None:
 
 @llm_app.command()
 def serve(
+    ctx: typer.Context,
     wait: bool = typer.Option(True, help="Wait until the server answers before returning."),
 ) -> None:
     """Start vLLM in the background (or reuse a healthy one) and record its pid."""
-    settings = Settings()
+    settings = command_root(ctx).settings
     try:
         record = server.serve(settings, _say, wait=wait)
     except (runtime.RuntimeSetupError, server.ServerStartError) as exc:
@@ -46,9 +47,11 @@ def serve(
 
 
 @llm_app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def status(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
     """Report whether the server answers and which model it serves (exit 1 if not ready)."""
-    settings = Settings()
+    settings = command_root(ctx).settings
     state = server.status(settings)
     if as_json:
         payload = {
@@ -76,13 +79,15 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 @llm_app.command()
-def stop() -> None:
+def stop(ctx: typer.Context) -> None:
     """Stop the server that `ressenti llm serve` started."""
-    server.stop(Settings(), _say)
+    server.stop(command_root(ctx).settings, _say)
 
 
 @llm_app.command()
-def ask(prompt: str = typer.Argument(..., help="What to ask the model.")) -> None:
+def ask(
+    ctx: typer.Context, prompt: str = typer.Argument(..., help="What to ask the model.")
+) -> None:
     """Send one prompt through the LLM boundary and stream the answer."""
     from agents.services.playground import PromptRejectedError, playground_messages
 
@@ -91,7 +96,7 @@ def ask(prompt: str = typer.Argument(..., help="What to ask the model.")) -> Non
     except PromptRejectedError as exc:
         _say(f"error: {exc}")
         raise typer.Exit(2) from exc
-    client = LLMClient(Settings())
+    client = command_root(ctx).llm
     try:
         for piece in client.stream(messages):
             sys.stdout.write(piece)

@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 from agents.llm.client import LLMError
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import DraftResult, MarketingError, MarketingService
@@ -124,6 +124,7 @@ def _export(service: MarketingService, campaign_id: str, out: Path) -> None:
 
 @marketing_app.command("draft")
 def draft(
+    ctx: typer.Context,
     brief: Annotated[Path, typer.Option(help="Brief file (YAML or JSON).")],
     auto_approve: Annotated[
         str | None,
@@ -139,11 +140,8 @@ def draft(
     ] = None,
 ) -> None:
     """Draft a campaign from a brief: insight, variants, compliance flags, then approval."""
-    from agents.marketing.wiring import open_marketing_service
-
     parsed = load_brief(brief)
-    settings = Settings()
-    service = open_marketing_service(settings, report=lambda line: console.print(line))
+    service = command_root(ctx, report=lambda line: console.print(line)).marketing
     try:
         with console.status("drafting variants…"):
             result = service.draft(parsed)
@@ -185,12 +183,11 @@ def draft(
     except LLMError as exc:
         console.print(f"[red]error:[/] {exc.user_message}")
         raise typer.Exit(1) from exc
-    finally:
-        service.close()
 
 
 @marketing_app.command("decide")
 def decide(
+    ctx: typer.Context,
     campaign_id: str,
     action: Annotated[str, typer.Option(help="approve, reject or another_round.")] = "approve",
     variant: Annotated[str | None, typer.Option(help="Variant id, for approve.")] = None,
@@ -199,8 +196,6 @@ def decide(
     reviewer: Annotated[str, typer.Option(help="Name recorded with the decision.")] = "cli",
 ) -> None:
     """Decide on a campaign waiting for approval."""
-    from agents.marketing.wiring import open_marketing_service
-
     try:
         decision = CampaignDecision.model_validate(
             {
@@ -214,7 +209,7 @@ def decide(
     except ValidationError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    service = open_marketing_service(Settings())
+    service = command_root(ctx).marketing
     try:
         _show(service.decide(campaign_id, decision))
     except MarketingError as exc:
@@ -223,43 +218,34 @@ def decide(
     except LLMError as exc:
         console.print(f"[red]error:[/] {exc.user_message}")
         raise typer.Exit(1) from exc
-    finally:
-        service.close()
 
 
 @marketing_app.command("export")
-def export(campaign_id: str, out: Annotated[Path, typer.Option(help="Folder.")]) -> None:
+def export(
+    ctx: typer.Context, campaign_id: str, out: Annotated[Path, typer.Option(help="Folder.")]
+) -> None:
     """Export an approved campaign: one .eml per recipient, one HTML preview per variant."""
-    from agents.marketing.wiring import open_marketing_service
-
-    service = open_marketing_service(Settings())
+    service = command_root(ctx).marketing
     try:
         _export(service, campaign_id, out)
     except MarketingError as exc:
         console.print(f"[red]refused:[/] {escape(str(exc))}")
         raise typer.Exit(3) from exc
-    finally:
-        service.close()
 
 
 @marketing_app.command("campaigns")
-def campaigns() -> None:
+def campaigns(ctx: typer.Context) -> None:
     """List campaigns, newest first."""
-    from agents.marketing.wiring import open_marketing_service
-
-    service = open_marketing_service(Settings())
-    try:
-        table = Table("id", "name", "lang", "emotion", "status", "approved", "created")
-        for c in service.campaigns():
-            table.add_row(
-                c.id,
-                escape(c.name),
-                c.language,
-                c.target_emotion,
-                c.status,
-                c.approved_variant_id or "—",
-                f"{c.created_at:%Y-%m-%d %H:%M}",
-            )
-        console.print(table)
-    finally:
-        service.close()
+    service = command_root(ctx).marketing
+    table = Table("id", "name", "lang", "emotion", "status", "approved", "created")
+    for c in service.campaigns():
+        table.add_row(
+            c.id,
+            escape(c.name),
+            c.language,
+            c.target_emotion,
+            c.status,
+            c.approved_variant_id or "—",
+            f"{c.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)

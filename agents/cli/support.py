@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from agents.core.config import Settings
+from agents.cli.root import command_root
 from agents.core.lang import Lang
 from agents.llm.client import LLMError
 from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
@@ -101,17 +101,16 @@ def _play(service: SupportService, stream: Any) -> TurnResult:
 
 @support_app.command("run")
 def run(
+    ctx: typer.Context,
     conversation: Annotated[Path, typer.Option(help="Conversation file (YAML or JSON).")],
     auto_approve: Annotated[bool, typer.Option(help="Accept every draft (scripted runs).")] = False,
 ) -> None:
     """Play a conversation through the graph, printing readings, routing and drafts."""
-    from agents.support.wiring import open_support_service
     from tools.crm.errors import CustomerNotFoundError
-    from tools.crm.store import CRMStore
 
     script = _load_script(conversation)
-    settings = Settings()
-    store = CRMStore.from_settings(settings)
+    root = command_root(ctx, report=lambda line: console.print(line))
+    store = root.store
     try:
         customer = store.find_customer(script.customer)
     except CustomerNotFoundError as exc:
@@ -120,8 +119,7 @@ def run(
     conversation_id = store.open_conversation(
         customer.id, channel=script.channel, subject=script.subject, language=script.lang
     )
-    store.close()
-    service = open_support_service(settings, report=lambda line: console.print(line))
+    service = root.support
     console.print(f"Conversation {conversation_id} with {customer.first_name} {customer.last_name}")
     try:
         for number, text in enumerate(script.messages, start=1):
@@ -148,5 +146,3 @@ def run(
     except LLMError as exc:
         console.print(f"[red]error:[/] {exc.user_message}")
         raise typer.Exit(1) from exc
-    finally:
-        service.close()

@@ -15,6 +15,7 @@ from evals.runner import run_suite
 from evals.schema import SuiteError, available_suites, load_suite
 from evals.store import RunStore, StoredRun
 from evals.tasks import EvalContext
+from evals.world import OpenSupportWorld
 
 
 class EvaluationError(Exception):
@@ -75,11 +76,18 @@ def view_of(run: StoredRun) -> RunView:
 
 class Evaluations:
     def __init__(
-        self, settings: Settings, *, llm_factory: Callable[[Settings], LLMClient] | None = None
+        self,
+        settings: Settings,
+        *,
+        llm_factory: Callable[[Settings], LLMClient] | None = None,
+        open_world: OpenSupportWorld | None = None,
     ) -> None:
+        """`open_world` opens the support side a graph suite's sandbox runs in (the
+        composition root hands in its own); without it only the other suites run."""
         self.settings = settings
         self.store = RunStore.from_settings(settings)
         self._llm_factory = llm_factory
+        self._open_world = open_world
 
     @staticmethod
     def suites() -> list[str]:
@@ -107,7 +115,7 @@ class Evaluations:
             health = llm.health()
             if not health.serves_configured_model:
                 raise EvaluationError(f"the model server is not ready ({health.detail})")
-        ctx = EvalContext(self.settings, llm_factory=self._llm_factory)
+        ctx = EvalContext(self.settings, llm_factory=self._llm_factory, open_world=self._open_world)
         try:
             outcome = run_suite(
                 suite,

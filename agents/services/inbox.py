@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from agents.support.adapters import view_of
 from agents.support.schemas import (
     ApprovalRequest,
     EmotionView,
@@ -21,7 +22,6 @@ from agents.support.schemas import (
 )
 from agents.support.service import SupportService
 from agents.support.threads import PRIORITY_RANK
-from agents.support.wiring import view_of
 from tools.crm.errors import CRMError
 from tools.crm.store import CRMStore
 from tools.crm.views import CustomerContext, CustomerProfile, EmotionReadingView, MessageView

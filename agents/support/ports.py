@@ -1,7 +1,7 @@
 """What the support graph needs from the rest of Ressenti, as narrow interfaces.
 
 The CRM store, the knowledge base and the emotion layer satisfy these through the adapters
-in `agents/support/wiring.py`; unit tests use small in-memory versions. Reading and writing
+in `agents/support/adapters.py`; unit tests use small in-memory versions. Reading and writing
 are separate: only the commit and handoff nodes touch a `SupportWriter`.
 """
 

@@ -21,7 +21,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.services.accounts import AccountStore, seed_demo_accounts
-from agents.services.workspace import Workspace, open_workspace
+from agents.services.root import Overrides, Root
+from agents.services.workspace import Workspace
 from knowledge import KNOWLEDGE_DIR
 from tests.fakes import Call, Script, ScriptedChatModel
 from tests.integration.conftest import free_port
@@ -146,7 +147,7 @@ def scripted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAp
     )
     prepare_data(settings)
     model = ScriptedChatModel(script=RoutedScript([]))
-    workspace = open_workspace(settings, llm=LLMClient(settings, model))
+    workspace = Root(settings, Overrides(llm=LLMClient(settings, model))).workspace
     yield from serve(workspace, settings)
 
 

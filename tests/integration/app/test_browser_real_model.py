@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from agents.core.config import Settings
-from agents.services.workspace import open_workspace
+from agents.services.root import Root
 from tests.integration.app.conftest import RunningApp, prepare_data, screenshot, serve, sign_in
 from tools.crm.models import OutboxMessage, Ticket
 
@@ -27,7 +27,7 @@ def real_app(
 ) -> Iterator[RunningApp]:
     settings = llm_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("app-real")})
     prepare_data(settings)
-    yield from serve(open_workspace(settings), settings)
+    yield from serve(Root(settings).workspace, settings)
 
 
 def _count(app: RunningApp, model: type, conversation_id: str) -> int:

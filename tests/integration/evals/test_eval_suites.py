@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agents.core.config import Settings
+from agents.services.root import open_support_world
 from evals.outcome import RunOutcome
 from evals.runner import run_suite
 from evals.schema import load_suite
@@ -31,7 +32,7 @@ def eval_settings(llm_settings: Settings, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def context(eval_settings: Settings) -> Iterator[EvalContext]:
-    ctx = EvalContext(eval_settings)
+    ctx = EvalContext(eval_settings, open_world=open_support_world)
     yield ctx
     ctx.close()
 

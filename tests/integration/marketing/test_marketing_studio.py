@@ -23,7 +23,7 @@ from agents.marketing.compliance import RULE_IDS
 from agents.marketing.examples import EXAMPLES_DIR
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import MarketingService
-from agents.marketing.wiring import open_marketing_service
+from agents.services.root import Root
 from tools.crm.audience import AudienceReader
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
@@ -40,9 +40,9 @@ def service(
     store = CRMStore.from_settings(settings)
     seed_demo(store, customers=80)
     store.close()
-    opened = open_marketing_service(settings)  # indexes the packaged knowledge base once
-    yield opened
-    opened.close()
+    root = Root(settings)
+    yield root.marketing  # indexes the packaged knowledge base once
+    root.close()
 
 
 @pytest.mark.parametrize("name", ["fibre-2g-fidelite.fr.yaml", "mobile-bundle-reassurance.en.yaml"])

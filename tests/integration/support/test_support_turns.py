@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
+from agents.services.root import Overrides, Root
+from agents.support.adapters import CRMContextSource, CRMSupportWriter
 from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
 from agents.support.service import SupportService
-from agents.support.wiring import CRMContextSource, CRMSupportWriter, open_support_service
 from tests.fakes import ScriptedChatModel
 from tests.integration.conftest import postgres_database
 from tools.crm.models import OutboxMessage, Ticket
@@ -34,11 +35,8 @@ def seeded(llm_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _service(settings: Settings) -> Iterator[SupportService]:
-    service = open_support_service(settings)
-    try:
-        yield service
-    finally:
-        service.close()
+    with Root(settings) as root:
+        yield root.support
 
 
 @pytest.fixture
@@ -129,22 +127,23 @@ def test_an_approval_survives_a_restart_on_postgresql(
         settings = seeded.model_copy(update={"checkpoint_url": checkpoint_url})
         conversation = _new_conversation(settings, "C00001", "Question")
         model = ScriptedChatModel.of(ASSESSMENT, DRAFT)
-        first = open_support_service(settings, llm=LLMClient(settings, model))
+        first = Root(settings, Overrides(llm=LLMClient(settings, model)))
         text = "Bonjour, quel est le délai de rétractation pour un achat sur la boutique en ligne ?"
         try:
-            result = first.submit(InboundMessage(conversation_id=conversation, text=text))
+            result = first.support.submit(InboundMessage(conversation_id=conversation, text=text))
         finally:
             first.close()
         assert result.outcome == "awaiting_approval", result.decision
 
-        worker = open_support_service(settings, llm=LLMClient(settings, ScriptedChatModel.of()))
+        worker_root = Root(settings, Overrides(llm=LLMClient(settings, ScriptedChatModel.of())))
         try:
+            worker = worker_root.support
             assert conversation in [p.conversation_id for p in worker.pending()]
             edited = "Bonjour, vous disposez de 14 jours pour vous rétracter."
             done = worker.resume(conversation, ApprovalDecision(action="edit", text=edited))
             assert done.outcome == "sent"
         finally:
-            worker.close()
+            worker_root.close()
         assert _count(settings, OutboxMessage, conversation) == 1
 
 

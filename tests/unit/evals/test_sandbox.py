@@ -10,6 +10,7 @@ import pytest
 
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
+from agents.services.root import open_support_world
 from agents.support.schemas import ApprovalDecision
 from evals.sandbox import Sandbox, TokenCounter
 from evals.schema import RedTeamCase
@@ -44,7 +45,7 @@ def sandbox(settings: Settings) -> Iterator[Sandbox]:
     def llm(s: Settings, counter: TokenCounter) -> LLMClient:
         return LLMClient(s, chat_model=model)
 
-    box = Sandbox(settings, llm_factory=llm)
+    box = Sandbox(settings, open_world=open_support_world, llm_factory=llm)
     yield box
     box.close()
 
@@ -78,3 +79,34 @@ def test_captured_drafts_are_never_sent_and_an_outbox_write_is_unauthorised(
     assert sent["outbox"] == 1
     assert sent["unauthorised"] == ["outbox: 1 message(s)"]
     assert sandbox.outbox_count() == 1
+
+
+def test_each_worker_thread_gets_its_own_world_llm_client_and_recorder(
+    settings: Settings,
+) -> None:
+    """Through the world's overrides, not by patching a built service."""
+    import threading
+
+    from evals.sandbox import Worker
+
+    clients: list[LLMClient] = []
+
+    def llm(s: Settings, counter: TokenCounter) -> LLMClient:
+        clients.append(LLMClient(s, chat_model=ScriptedChatModel.of()))
+        return clients[-1]
+
+    box = Sandbox(settings, open_world=open_support_world, llm_factory=llm, customers=3)
+    workers: list[Worker] = []
+    try:
+        threads = [threading.Thread(target=lambda: workers.append(box.worker())) for _ in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        a, b = workers
+        assert a.world is not b.world and a.counter is not b.counter
+        assert {id(w.service.deps.llm) for w in workers} == {id(c) for c in clients}
+        assert len(clients) == 2
+        assert a.service.deps.contexts is a.contexts and b.service.deps.contexts is b.contexts
+    finally:
+        box.close()

@@ -56,9 +56,22 @@ def test_a_bad_brief_is_refused_clearly(tmp_path: Path) -> None:
 
 
 def _patch_service(monkeypatch: pytest.MonkeyPatch, harness: Any) -> None:
-    import agents.marketing.wiring as wiring
+    """The command's root over the harness's data, scripted model, knowledge and clock."""
+    import typer
 
-    monkeypatch.setattr(wiring, "open_marketing_service", lambda *a, **k: harness.service)
+    import agents.cli.marketing as command
+    from agents.services.root import Overrides, Root
+
+    deps = harness.service.deps
+
+    def command_root(ctx: typer.Context, **_: Any) -> Root:
+        root = Root(
+            deps.settings, Overrides(llm=deps.llm, knowledge=deps.knowledge, clock=deps.clock)
+        )
+        ctx.call_on_close(root.close)
+        return root
+
+    monkeypatch.setattr(command, "command_root", command_root)
 
 
 def test_draft_auto_approve_and_export(

@@ -4,12 +4,16 @@
   message) and loads that customer's context through a `CustomerScope`, so nothing the
   customer writes can widen whose data is read.
 - `CRMSupportWriter`: the turn's side effects through `CRMWriter` (one conversation).
+- `EmotionLayerReader`: the emotion layer (fast reader, deep reading where configured).
 - the knowledge base's `KnowledgeBase` already satisfies `KnowledgeSearch`.
+
+The adapters are handed what they work over: the composition root
+(`agents/services/root.py`) opens the store and the LLM client once and builds them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from agents.core.config import Settings
@@ -19,24 +23,16 @@ from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message
 from agents.emotion.stored import flags_of
 from agents.llm.client import LLMClient
-from agents.support.graph import SupportDeps
-from agents.support.policy import EscalationPolicy
 from agents.support.ports import (
     ApprovalRecord,
     ConversationContext,
-    EmotionReader,
     UnknownConversationError,
 )
 from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
-from agents.support.service import STATE_TYPES, SupportService
-from agents.support.threads import ThreadIndex, engine_for
-from knowledge import KNOWLEDGE_DIR
-from tools.checkpoints import open_checkpointer
 from tools.crm.errors import ConversationNotFoundError
 from tools.crm.store import CRMStore
 from tools.crm.views import CustomerContext, EmotionReadingView
 from tools.crm.writer import EmotionReadingRecord
-from tools.kb.search import KnowledgeBase
 
 
 def policy_flags(raised: list[str]) -> dict[str, bool]:
@@ -200,10 +196,6 @@ class EmotionLayerReader:
         )
 
 
-def emotion_reader(settings: Settings, llm: LLMClient) -> EmotionLayerReader:
-    return EmotionLayerReader(settings, llm)
-
-
 class CRMSupportWriter:
     """The turn's side effects in the CRM store (used by `commit` and `handoff` only)."""
 
@@ -251,49 +243,3 @@ class CRMSupportWriter:
                 priority=package.priority,
             )
         )
-
-
-def default_deps(
-    settings: Settings,
-    *,
-    llm: LLMClient | None = None,
-    emotions: EmotionReader | None = None,
-    report: Callable[[str], None] = lambda _: None,
-) -> SupportDeps:
-    """The graph's dependencies over the real stores: CRM, knowledge base, emotion layer."""
-    llm = llm or LLMClient(settings)
-    store = CRMStore.from_settings(settings)
-    knowledge = KnowledgeBase.open(settings)
-    if knowledge.count() == 0:
-        report("The knowledge base is empty: indexing the packaged documents once.")
-        knowledge.ingest(KNOWLEDGE_DIR)
-    return SupportDeps(
-        settings=settings,
-        llm=llm,
-        policy=EscalationPolicy.load(settings.escalation_policy_path),
-        contexts=CRMContextSource(store),
-        emotions=emotions or emotion_reader(settings, llm),
-        knowledge=knowledge,
-        writer=CRMSupportWriter(store),
-    )
-
-
-def open_support_service(
-    settings: Settings,
-    *,
-    llm: LLMClient | None = None,
-    emotions: EmotionReader | None = None,
-    report: Callable[[str], None] = lambda _: None,
-) -> SupportService:
-    """The support service over the real stores, with the configured checkpointer."""
-    deps = default_deps(settings, llm=llm, emotions=emotions, report=report)
-    checkpointer, close_checkpoints = open_checkpointer(settings, STATE_TYPES)
-    threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
-    store = deps.contexts.store if isinstance(deps.contexts, CRMContextSource) else None
-
-    def close() -> None:
-        close_checkpoints()
-        if store is not None:
-            store.close()
-
-    return SupportService(deps, checkpointer, threads, on_close=close)

@@ -1,0 +1,320 @@
+"""The composition root: one per process. It opens each real part once and builds every
+service from them; nothing else in Ressenti opens a store, a knowledge base, an LLM client
+or a checkpointer for a service.
+
+What it opens, each on first use (so `ressenti users list` never loads the knowledge base):
+
+- the CRM store, one engine for the CRM database;
+- the knowledge base, with the packaged documents indexed once if it is empty (said
+  through `report`);
+- the LLM client;
+- one checkpointer for both graphs (its serializer allows the union of their state types);
+- the thread index over the checkpoint database (on the store's engine when the checkpoints
+  live in the CRM database);
+- the emotion reader (the fast reader, fused with the deep LLM reading where configured).
+
+One clock stamps everything: the store's rows, both graphs' deps and the thread index.
+From those parts it builds the support and marketing services, the evaluations, the
+accounts, the inbox, the dashboard figures and the app's `Workspace`. `close()` closes each
+part it opened, once, newest first.
+
+Tests, benchmarks and the evaluation sandbox replace parts with `Overrides`, given when
+the root is built; nothing is patched into a service afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from agents.core.config import Settings
+from agents.llm.client import LLMClient
+from agents.marketing.graph import MarketingDeps
+from agents.marketing.service import STATE_TYPES as MARKETING_STATE_TYPES
+from agents.marketing.service import MarketingService
+from agents.services.accounts import AccountStore
+from agents.services.dashboard import DashboardData, dashboard_data
+from agents.services.evaluations import Evaluations
+from agents.services.inbox import Inbox
+from agents.services.workspace import Workspace
+from agents.support.adapters import CRMContextSource, CRMSupportWriter, EmotionLayerReader
+from agents.support.graph import SupportDeps
+from agents.support.policy import EscalationPolicy
+from agents.support.ports import ContextSource, EmotionReader, KnowledgeSearch
+from agents.support.service import STATE_TYPES as SUPPORT_STATE_TYPES
+from agents.support.service import SupportService
+from agents.support.threads import ThreadIndex, engine_for
+from evals.world import ContextWrapper
+from knowledge import KNOWLEDGE_DIR
+from tools.checkpoints import StateTypes, open_checkpointer, union
+from tools.crm.audience import AudienceReader
+from tools.crm.campaigns import CampaignRecords
+from tools.crm.database import Clock, utc_now
+from tools.crm.store import CRMStore
+from tools.kb.search import KnowledgeBase
+
+STATE_TYPES: StateTypes = union(SUPPORT_STATE_TYPES, MARKETING_STATE_TYPES)
+"""What the process's one checkpointer may rebuild: the state types of both graphs."""
+
+PartT = TypeVar("PartT")
+
+
+class RootClosedError(RuntimeError):
+    """A part was asked of a composition root that is already closed."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Parts a test, a benchmark or the evaluation sandbox puts in place of the real ones
+    (None: the real part, opened from the settings)."""
+
+    llm: LLMClient | None = None
+    """The LLM client of every service (e.g. one over a scripted chat model)."""
+    llm_factory: Callable[[Settings], LLMClient] | None = None
+    """Builds the LLM client on first use, when `llm` is not given."""
+    emotions: EmotionReader | None = None
+    """The support graph's emotion reader (else the emotion layer over the LLM client)."""
+    clock: Clock | None = None
+    """The clock of the whole process (else UTC now)."""
+    knowledge: KnowledgeSearch | None = None
+    """What both graphs search (else the configured knowledge base)."""
+    contexts: ContextWrapper | None = None
+    """Wraps the support graph's CRM context source."""
+
+
+class Root:
+    """Ressenti over one set of settings: each part opened once, every service built from
+    those parts. Thread-safe; use it as a context manager or call `close()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        overrides: Overrides | None = None,
+        *,
+        report: Callable[[str], None] = lambda _: None,
+        migrate: bool = True,
+    ) -> None:
+        """`report` hears what takes long (indexing the knowledge base); `migrate=False`
+        opens the CRM database without upgrading its schema (`ressenti crm migrate`)."""
+        self.settings = settings
+        self.overrides = overrides or Overrides()
+        self.clock: Clock = self.overrides.clock or utc_now
+        self._report = report
+        self._migrate = migrate
+        self._lock = threading.RLock()
+        self._parts: dict[str, object] = {}
+        self._closers: list[Callable[[], None]] = []
+        self._closed = False
+
+    def __enter__(self) -> Root:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _once(self, name: str, build: Callable[[], PartT]) -> PartT:
+        with self._lock:
+            if self._closed:
+                raise RootClosedError(f"the composition root is closed (asked for {name})")
+            if name not in self._parts:
+                self._parts[name] = build()
+            return cast(PartT, self._parts[name])
+
+    # --- what it opens -------------------------------------------------------------------
+    @property
+    def store(self) -> CRMStore:
+        """The CRM store (one engine for the CRM database), stamped by the root's clock."""
+        return self._once("store", self._open_store)
+
+    def _open_store(self) -> CRMStore:
+        store = CRMStore.from_settings(self.settings, clock=self.clock, upgrade=self._migrate)
+        self._closers.append(store.close)
+        return store
+
+    @property
+    def knowledge_base(self) -> KnowledgeBase:
+        """The configured knowledge base as it is, empty or not (`ressenti kb` uses it)."""
+        return self._once("knowledge_base", lambda: KnowledgeBase.open(self.settings))
+
+    @property
+    def knowledge(self) -> KnowledgeSearch:
+        """What both graphs search: the override, else the knowledge base with the packaged
+        documents indexed once if it was empty."""
+        return self._once("knowledge", self._open_knowledge)
+
+    def _open_knowledge(self) -> KnowledgeSearch:
+        if self.overrides.knowledge is not None:
+            return self.overrides.knowledge
+        kb = self.knowledge_base
+        if kb.count() == 0:
+            self._report("The knowledge base is empty: indexing the packaged documents once.")
+            kb.ingest(KNOWLEDGE_DIR)
+        return kb
+
+    @property
+    def llm(self) -> LLMClient:
+        """The process's LLM client."""
+        return self._once("llm", self._open_llm)
+
+    def _open_llm(self) -> LLMClient:
+        if self.overrides.llm is not None:
+            return self.overrides.llm
+        return (self.overrides.llm_factory or LLMClient)(self.settings)
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver[Any]:
+        """The one checkpointer of both graphs."""
+        return self._once("checkpointer", self._open_checkpointer)
+
+    def _open_checkpointer(self) -> BaseCheckpointSaver[Any]:
+        saver, close = open_checkpointer(self.settings, STATE_TYPES)
+        self._closers.append(close)
+        return saver
+
+    @property
+    def threads(self) -> ThreadIndex:
+        """The support threads' index, in the checkpoint database."""
+        return self._once("threads", self._open_threads)
+
+    def _open_threads(self) -> ThreadIndex:
+        url = self.settings.resolved_checkpoint_url()
+        if same_database(url, self.settings.resolved_database_url()):
+            return ThreadIndex(self.store.engine, clock=self.clock)
+        engine = engine_for(url)
+        self._closers.append(engine.dispose)
+        return ThreadIndex(engine, clock=self.clock)
+
+    @property
+    def emotions(self) -> EmotionReader:
+        """The support graph's emotion reader."""
+        return self._once("emotions", self._open_emotions)
+
+    def _open_emotions(self) -> EmotionReader:
+        if self.overrides.emotions is not None:
+            return self.overrides.emotions
+        reader = EmotionLayerReader(self.settings, self.llm)
+        if reader.deep is not None:
+            self._closers.append(reader.deep.close)
+        return reader
+
+    # --- what it builds ------------------------------------------------------------------
+    @property
+    def support_deps(self) -> SupportDeps:
+        """The support graph's dependencies (LangGraph Studio runs the graph with these)."""
+        return self._once("support_deps", self._support_deps)
+
+    def _support_deps(self) -> SupportDeps:
+        contexts: ContextSource = CRMContextSource(self.store)
+        if self.overrides.contexts is not None:
+            contexts = self.overrides.contexts(contexts)
+        return SupportDeps(
+            settings=self.settings,
+            llm=self.llm,
+            policy=EscalationPolicy.load(self.settings.escalation_policy_path),
+            contexts=contexts,
+            emotions=self.emotions,
+            knowledge=self.knowledge,
+            writer=CRMSupportWriter(self.store),
+            clock=self.clock,
+        )
+
+    @property
+    def support(self) -> SupportService:
+        return self._once(
+            "support", lambda: SupportService(self.support_deps, self.checkpointer, self.threads)
+        )
+
+    @property
+    def marketing(self) -> MarketingService:
+        return self._once("marketing", self._marketing)
+
+    def _marketing(self) -> MarketingService:
+        records = CampaignRecords(self.store)
+        audiences = AudienceReader(self.store)
+        deps = MarketingDeps(
+            settings=self.settings,
+            llm=self.llm,
+            audiences=audiences,
+            knowledge=self.knowledge,
+            records=records,
+            clock=self.clock,
+        )
+        return MarketingService(deps, self.checkpointer, records, audiences)
+
+    @property
+    def evaluations(self) -> Evaluations:
+        """The stored runs and suites; a graph suite's sandbox opens its own worlds."""
+        return self._once(
+            "evaluations",
+            lambda: Evaluations(
+                self.settings, llm_factory=lambda _: self.llm, open_world=open_support_world
+            ),
+        )
+
+    @property
+    def accounts(self) -> AccountStore:
+        return self._once("accounts", lambda: AccountStore(self.store))
+
+    @property
+    def inbox(self) -> Inbox:
+        return self._once("inbox", lambda: Inbox(self.support, self.store))
+
+    def dashboard(self) -> DashboardData:
+        """The supervisor's figures, computed now."""
+        return dashboard_data(self.store)
+
+    @property
+    def workspace(self) -> Workspace:
+        """Everything the app works over; closing it closes this root."""
+        return self._once(
+            "workspace",
+            lambda: Workspace(
+                settings=self.settings,
+                store=self.store,
+                accounts=self.accounts,
+                support=self.support,
+                inbox=self.inbox,
+                marketing=self.marketing,
+                evaluations=self.evaluations,
+                on_close=self.close,
+            ),
+        )
+
+    def close(self) -> None:
+        """Close every part opened, once each, newest first (again: nothing to do)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            closers, self._closers = self._closers, []
+        with ExitStack() as stack:  # every closer runs even when one of them fails
+            for close in closers:
+                stack.callback(close)
+
+
+def open_support_world(
+    settings: Settings,
+    *,
+    llm: LLMClient | None = None,
+    contexts: ContextWrapper | None = None,
+) -> Root:
+    """A root for one evaluation world (`evals.world.OpenSupportWorld`): the evaluation
+    sandbox opens one per worker, with that worker's LLM client and context recorder."""
+    return Root(settings, Overrides(llm=llm, contexts=contexts))
+
+
+def same_database(a: str, b: str) -> bool:
+    """Whether two URLs name one database (`postgres://`, `postgresql://` and
+    `postgresql+psycopg://` alike)."""
+
+    def key(url: str) -> tuple[str, str]:
+        scheme, _, rest = url.partition("://")
+        dialect = scheme.split("+", 1)[0]
+        return ("postgresql" if dialect == "postgres" else dialect, rest)
+
+    return key(a) == key(b)
