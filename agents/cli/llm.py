@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import typer
 
+from agents.cli.texts import say
 from agents.core.config import Settings
 from agents.llm import runtime, server
 from agents.llm.client import LLMClient, LLMError
@@ -89,7 +90,8 @@ def ask(prompt: str = typer.Argument(..., help="What to ask the model.")) -> Non
     try:
         messages = playground_messages(prompt, "en")
     except PromptRejectedError as exc:
-        _say(f"error: {exc}")
+        why = say(f"prompt_{exc.reason}", "en", length=exc.length, limit=exc.limit)
+        _say(f"error: {why}")
         raise typer.Exit(2) from exc
     client = LLMClient(Settings())
     try:
