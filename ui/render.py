@@ -9,7 +9,7 @@ from agents.core.lang import Lang
 from agents.services.inbox import ConversationDetail, QueueItem
 from agents.support.schemas import CheckFinding, EmotionView, HandoffPackage, Passage
 from tools.crm.views import CustomerContext, euros
-from ui.i18n import EMOTION_COLOURS, FINDING_NAMES, emotion_name, t
+from ui.i18n import EMOTION_COLOURS, emotion_name, finding_name, t
 
 PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": "·"}
 """Plain glyphs: a browser without an emoji font still shows them."""
@@ -149,7 +149,7 @@ def findings(found: list[CheckFinding], lang: Lang) -> str:
     if not found:
         return f"✓ {t('no_findings', lang)}"
     return "\n".join(
-        f"- {'✗' if f.blocking else '!'} **{FINDING_NAMES.get(f.kind, {}).get(lang, f.kind)}**"
+        f"- {'✗' if f.blocking else '!'} **{finding_name(f.kind, lang)}**"
         f"{' (' + t('blocking', lang) + ')' if f.blocking else ''}: {escape(f.detail)}"
         for f in found
     )

@@ -24,6 +24,7 @@ from ui.handoffs import build_handoffs
 from ui.i18n import LANGUAGES, lang_of, t
 from ui.inbox import build_inbox, customer_choices
 from ui.labels import Labeller
+from ui.messages import status_text
 from ui.render import CSS
 from ui.studio import build_studio
 
@@ -97,8 +98,8 @@ def build(ws: Workspace) -> gr.Blocks:
         opened = [*shell, *role_tabs.values(), inbox.queue, inbox.customers]
 
         def model_line(choice: str) -> str:
-            report = server_status(ws.support.deps.llm, lang_of(choice))
-            return ("● " if report.ready else "○ ") + report.text
+            report = server_status(ws.support.deps.llm)
+            return ("● " if report.ready else "○ ") + status_text(report, lang_of(choice))
 
         def sign_in(address: str, secret: str, choice: str) -> list[Any]:
             lang = lang_of(choice)

@@ -19,6 +19,7 @@ from agents.services.workspace import Workspace
 from ui import plots
 from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
 from ui.labels import Labeller
+from ui.messages import notice_text
 from ui.session import require
 
 
@@ -80,7 +81,9 @@ def variants_html(result: DraftResult, lang: Lang) -> str:
         f"<li>{t('variant_failed', lang, n=f.index + 1)} {html.escape(f.problem)}</li>"
         for f in result.failures
     )
-    notice = f"<p><b>{html.escape(result.notice)}</b></p>" if result.notice else ""
+    notice = (
+        f"<p><b>{html.escape(notice_text(result.notice, lang))}</b></p>" if result.notice else ""
+    )
     return f'{notice}<div class="variants">{"".join(cards)}</div>' + (
         f"<ul>{failures}</ul>" if failures else ""
     )

@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from agents.cli.root import command_root
-from agents.core.lang import Lang
+from agents.cli.texts import say
+from agents.core.lang import Lang, is_lang, lang_or
 from tools.crm.errors import CustomerNotFoundError
 from tools.crm.importer import ImportFailedError, import_files
 from tools.crm.seed import seed_demo
@@ -28,45 +29,13 @@ console = Console()
 errors = Console(stderr=True)
 
 
-LABELS: dict[str, dict[Lang, str]] = {
-    "segment": {"fr": "Segment", "en": "Segment"},
-    "language": {"fr": "Langue", "en": "Language"},
-    "value": {"fr": "Valeur 12 mois", "en": "12-month value"},
-    "since": {"fr": "Client depuis", "en": "Customer since"},
-    "consent": {"fr": "Consentements", "en": "Consent"},
-    "marketing": {"fr": "marketing", "en": "marketing"},
-    "emotion": {"fr": "analyse des émotions", "en": "emotion analysis"},
-    "vulnerable": {"fr": "CLIENT VULNÉRABLE", "en": "VULNERABLE CUSTOMER"},
-    "contracts": {"fr": "Contrats", "en": "Contracts"},
-    "orders": {"fr": "Commandes récentes", "en": "Recent orders"},
-    "invoices": {"fr": "Factures récentes", "en": "Recent invoices"},
-    "tickets": {"fr": "Tickets ouverts", "en": "Open tickets"},
-    "conversations": {"fr": "Dernières conversations", "en": "Latest conversations"},
-    "none": {"fr": "aucun", "en": "none"},
-    "yes": {"fr": "oui", "en": "yes"},
-    "no": {"fr": "non", "en": "no"},
-    "offer": {"fr": "Offre", "en": "Offer"},
-    "monthly": {"fr": "Mensuel", "en": "Monthly"},
-    "status": {"fr": "Statut", "en": "Status"},
-    "commitment": {"fr": "Fin d'engagement", "en": "Commitment ends"},
-    "date": {"fr": "Date", "en": "Date"},
-    "items": {"fr": "Articles", "en": "Items"},
-    "total": {"fr": "Total", "en": "Total"},
-    "delivery": {"fr": "Livraison", "en": "Delivery"},
-    "period": {"fr": "Période", "en": "Period"},
-    "amount": {"fr": "Montant", "en": "Amount"},
-    "priority": {"fr": "Priorité", "en": "Priority"},
-    "subject": {"fr": "Objet", "en": "Subject"},
-}
-
-
 def _row(table: Table, *values: str, style: str | None = None) -> None:
     """Add a row of plain text: data from the database is never read as rich markup."""
     table.add_row(*(Text(value) for value in values), style=style)
 
 
 def _label(key: str, lang: Lang) -> str:
-    return LABELS[key][lang]
+    return say(key, lang)
 
 
 def _store(ctx: typer.Context) -> CRMStore:
@@ -213,8 +182,8 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
     head.add_column(style="bold")
     head.add_column()
     _row(head, "E-mail", customer.email)
-    _row(head, "Tél." if lang == "fr" else "Phone", customer.phone or "-")
-    _row(head, "Ville" if lang == "fr" else "City", customer.city or "-")
+    _row(head, _label("phone", lang), customer.phone or "-")
+    _row(head, _label("city", lang), customer.city or "-")
     _row(head, _label("language", lang), customer.language)
     _row(head, _label("segment", lang), customer.segment)
     _row(head, _label("value", lang), euros(customer.value_cents))
@@ -325,7 +294,7 @@ def show(
     lang: str = typer.Option("fr", "--lang", help="Language of the card's labels: fr or en."),
 ) -> None:
     """Print a customer's card: profile, contracts, orders, invoices, tickets, history."""
-    if lang not in ("fr", "en"):
+    if not is_lang(lang):
         errors.print("--lang must be fr or en")
         raise typer.Exit(2)
     store = _store(ctx)
@@ -334,4 +303,4 @@ def show(
     except CustomerNotFoundError as exc:
         errors.print(f"error: {exc}")
         raise typer.Exit(1) from exc
-    console.print(customer_card(store, profile, "fr" if lang == "fr" else "en"))
+    console.print(customer_card(store, profile, lang_or(lang)))

@@ -9,6 +9,7 @@ from dataclasses import asdict
 import typer
 
 from agents.cli.root import command_root
+from agents.cli.texts import say
 from agents.llm import runtime, server
 from agents.llm.client import LLMError
 
@@ -94,7 +95,8 @@ def ask(
     try:
         messages = playground_messages(prompt, "en")
     except PromptRejectedError as exc:
-        _say(f"error: {exc}")
+        why = say(f"prompt_{exc.reason}", "en", length=exc.length, limit=exc.limit)
+        _say(f"error: {why}")
         raise typer.Exit(2) from exc
     client = command_root(ctx).llm
     try:

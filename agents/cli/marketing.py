@@ -19,6 +19,7 @@ from agents.cli.root import command_root
 from agents.llm.client import LLMError
 from agents.marketing.schemas import Brief, CampaignDecision
 from agents.marketing.service import DraftResult, MarketingError, MarketingService
+from ui.messages import notice_text
 
 marketing_app = typer.Typer(
     help="The marketing studio: emotion-tuned e-mail drafts, compliance checks, approval."
@@ -70,7 +71,7 @@ def _show(result: DraftResult) -> None:
             f"[yellow]variant {failure.index} could not be drafted:[/] {escape(failure.problem)}"
         )
     if result.notice:
-        console.print(f"[yellow]{escape(result.notice)}[/]")
+        console.print(f"[yellow]{escape(notice_text(result.notice, 'en'))}[/]")
     console.print(f"campaign [bold]{result.campaign_id}[/]: {result.status}")
 
 

@@ -67,20 +67,6 @@ LABEL_AROUSAL: dict[str, float] = {
 }
 """Typical intensity (arousal) of each label, used for the intensity estimate."""
 
-LABEL_NAMES: dict[str, dict[str, str]] = {
-    "fr": {
-        "anger": "colère",
-        "frustration": "frustration",
-        "anxiety": "inquiétude",
-        "sadness": "tristesse",
-        "confusion": "incompréhension",
-        "neutral": "neutre",
-        "satisfaction": "satisfaction",
-    },
-    "en": {label: label for label in LABELS},
-}
-"""What a person sees for each label, per language."""
-
 GOEMOTIONS_TO_TAXONOMY: dict[str, EmotionLabel] = {
     "anger": "anger",
     "disgust": "anger",

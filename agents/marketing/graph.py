@@ -38,6 +38,7 @@ from agents.marketing.schemas import (
     Brief,
     CampaignDecision,
     EmailVariant,
+    Notice,
     Override,
     ReviewRequest,
     SegmentInsight,
@@ -121,7 +122,7 @@ class MarketingState(MarketingInput, total=False):
     drafted: list[EmailVariant]
     """Every variant of every round (recorded at the end)."""
     failures: list[VariantFailure]
-    notice: str
+    notice: Notice | None
     decisions: list[CampaignDecision]
     """Every decision of the reviewer, in order (recorded at the end)."""
     outcome: ApprovalOutcome | None
@@ -157,7 +158,7 @@ def load_insight(state: MarketingState, runtime: Deps) -> dict[str, Any]:
         "variants": [],
         "drafted": [],
         "failures": [],
-        "notice": "",
+        "notice": None,
         "decisions": [],
         "outcome": None,
     }
@@ -271,7 +272,7 @@ def draft_variants(state: MarketingState, runtime: Deps) -> dict[str, Any]:
             continue
         number = first_number + len(variants)
         variants.append(_variant(proposal, f"V{number}", state["round"], lang))
-    return {"variants": variants, "failures": failures, "notice": ""}
+    return {"variants": variants, "failures": failures, "notice": None}
 
 
 def check_compliance(state: MarketingState, runtime: Deps) -> dict[str, Any]:
@@ -319,16 +320,10 @@ def _edited(
     )
 
 
-def _notice(lang: Lang, fr: str, en: str) -> str:
-    return fr if lang == "fr" else en
-
-
 def approve(
     state: MarketingState, runtime: Deps
 ) -> Command[Literal["draft_variants", "approve", "record"]]:
     deps = _deps(runtime)
-    brief = state["brief"]
-    lang = brief.lang
     request = ReviewRequest(
         campaign_id=state["campaign_id"],
         round=state["round"],
@@ -345,11 +340,7 @@ def approve(
         return Command(update={"decisions": decisions, "outcome": outcome}, goto="record")
     if decision.action == "another_round":
         if state["round"] >= deps.settings.marketing_max_rounds:
-            notice = _notice(
-                lang,
-                f"Limite de {state['round']} tours atteinte : choisissez, modifiez ou rejetez.",
-                f"The limit of {state['round']} rounds is reached: pick, edit or reject.",
-            )
+            notice = Notice(kind="round_limit", rounds=state["round"])
             return Command(update={"notice": notice}, goto="approve")
         return Command(
             update={
@@ -361,22 +352,12 @@ def approve(
         )
     chosen = next((v for v in state["variants"] if v.variant_id == decision.variant_id), None)
     if chosen is None:
-        notice = _notice(
-            lang,
-            f"Variante inconnue : {decision.variant_id}.",
-            f"Unknown variant: {decision.variant_id}.",
-        )
+        notice = Notice(kind="unknown_variant", variant_id=decision.variant_id or "")
         return Command(update={"notice": notice}, goto="approve")
     final = _edited(chosen, decision, state) if decision.action == "edit" else chosen
     rules = rules_hit(final.flags)
     if rules and not decision.override_reason:
-        notice = _notice(
-            lang,
-            f"{final.variant_id} a des alertes de conformité ({', '.join(rules)}) : "
-            "donnez une raison de passer outre, ou corrigez.",
-            f"{final.variant_id} has compliance flags ({', '.join(rules)}): give an override "
-            "reason, or fix it.",
-        )
+        notice = Notice(kind="override_required", variant_id=final.variant_id, rules=rules)
         return Command(update={"notice": notice}, goto="approve")
     override = (
         Override(

@@ -16,6 +16,7 @@ from importlib import resources
 
 import yaml
 
+import prompts
 from agents.core.lang import Lang
 from agents.marketing.compliance import normalise
 from agents.marketing.schemas import EmotionShare, IrritantCount, SegmentInsight, TargetEmotion
@@ -52,37 +53,19 @@ def _notes(
     negative_end_share: float | None,
     recipients: int,
 ) -> list[str]:
-    fr = lang == "fr"
+    say = prompts.snippets("marketing_insight")[lang]
     notes = []
     if recipients == 0:
-        notes.append(
-            "Aucun destinataire : élargissez le segment ou vérifiez les consentements."
-            if fr
-            else "No recipient: widen the segment or check consents."
-        )
+        notes.append(say["note_no_recipient"])
     negative = sum(d.share for d in dominant if d.label in NEGATIVE_LABELS)
     if negative >= 0.4 or (negative_end_share or 0) >= 0.3:
-        notes.append(
-            "Une part notable de ce segment a vécu des échanges difficiles : reconnaissez-le "
-            "sobrement avant de parler de l'offre."
-            if fr
-            else "A notable share of this segment had difficult exchanges: acknowledge it "
-            "plainly before presenting the offer."
-        )
+        notes.append(say["note_difficult_exchanges"])
         if target == "excitement":
-            notes.append(
-                "L'enthousiasme risque de sonner faux ici ; la réassurance conviendrait mieux."
-                if fr
-                else "Excitement may ring hollow here; reassurance would fit better."
-            )
+            notes.append(say["note_excitement_hollow"])
     if irritants:
         top = irritants[0]
         notes.append(
-            f"Premier irritant : {top.label} ({top.conversations} conversation(s)) ; "
-            "ne promettez rien à ce sujet que l'offre ne garantit pas."
-            if fr
-            else f"Top irritant: {top.label} ({top.conversations} conversation(s)); "
-            "promise nothing about it that the offer does not guarantee."
+            say["note_top_irritant"].format(label=top.label, conversations=top.conversations)
         )
     return notes
 
@@ -133,18 +116,11 @@ def insight_text(insight: SegmentInsight, lang: Lang) -> str:
     emotions = ", ".join(f"{d.label} {d.share:.0%}" for d in insight.dominant_emotions) or "-"
     irritants = ", ".join(i.label for i in insight.irritants) or "-"
     valence = f"{insight.end_valence:+.2f}" if insight.end_valence is not None else "-"
-    if lang == "fr":
-        lines = [
-            f"Destinataires : {insight.recipients}",
-            f"Émotions dominantes des conversations récentes : {emotions}",
-            f"Irritants : {irritants}",
-            f"Valence moyenne en fin de conversation : {valence}",
-        ]
-    else:
-        lines = [
-            f"Recipients: {insight.recipients}",
-            f"Dominant emotions of recent conversations: {emotions}",
-            f"Irritants: {irritants}",
-            f"Mean end-of-conversation valence: {valence}",
-        ]
+    say = prompts.snippets("marketing_insight")[lang]
+    lines = [
+        say["recipients"].format(recipients=insight.recipients),
+        say["emotions"].format(emotions=emotions),
+        say["irritants"].format(irritants=irritants),
+        say["valence"].format(valence=valence),
+    ]
     return "\n".join(lines + insight.notes)

@@ -6,6 +6,9 @@ is rendered from CRM values, so one approved variant serves any number of recipi
 no model call. Values are HTML-escaped in the HTML part; a missing value takes the field's
 fallback, else the field's default for the language; an unknown field is refused at
 drafting (`unknown_fields`), never rendered as raw braces.
+
+Every text code adds (the call-to-action line, the legal footer, the fields' defaults) is
+data: `prompts/templates/marketing_email.yaml`.
 """
 
 from __future__ import annotations
@@ -13,42 +16,32 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 
-import yaml
-
+import prompts
 from agents.core.lang import Lang
 
 MERGE_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^{}]*?))?\s*\}\}")
 
-MERGE_FIELDS: dict[str, dict[Lang, str]] = {
-    "first_name": {"fr": "chère cliente, cher client", "en": "there"},
-    "last_name": {"fr": "", "en": ""},
-    "city": {"fr": "chez vous", "en": "your area"},
-    "offer_name": {"fr": "notre offre", "en": "our offer"},
-    "cta_url": {"fr": "", "en": ""},
-    "unsubscribe_url": {"fr": "", "en": ""},
-}
-"""Every merge field a variant may use, with its default per language when a recipient
-has no value for it."""
+MERGE_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "city",
+    "offer_name",
+    "cta_url",
+    "unsubscribe_url",
+)
+"""Every merge field a variant may use; its default per language, when a recipient has no
+value for it, is the snippet `field_<name>` of `marketing_email`."""
 
 
-@cache
-def legal_mentions() -> dict[str, dict[Lang, str]]:
-    """The legal footer texts per part and language (`agents/marketing/legal.yaml`)."""
-    raw = resources.files("agents.marketing").joinpath("legal.yaml").read_text("utf-8")
-    data = yaml.safe_load(raw)
-    return {part: {"fr": texts["fr"], "en": texts["en"]} for part, texts in data.items()}
+def _texts(lang: Lang) -> Mapping[str, str]:
+    return prompts.snippets("marketing_email")[lang]
 
 
 def footer_lines(lang: Lang) -> list[str]:
-    legal = legal_mentions()
-    return [
-        legal["why_you_receive"][lang],
-        legal["sender_identity"][lang],
-        legal["unsubscribe"][lang],
-    ]
+    """The legal footer, as written (its `{{unsubscribe_url}}` is a merge field)."""
+    say = _texts(lang)
+    return [say["why_you_receive"], say["sender_identity"], say["unsubscribe"]]
 
 
 def unknown_fields(text: str) -> list[str]:
@@ -63,10 +56,8 @@ def stray_braces(text: str) -> bool:
 
 def body_text(body: str, call_to_action: str, lang: Lang) -> str:
     """The full plain-text body: the model's text, the call to action, the legal footer."""
-    arrow = (
-        f"→ {call_to_action.strip()} : {{{{cta_url}}}}"
-        if lang == "fr"
-        else (f"→ {call_to_action.strip()}: {{{{cta_url}}}}")
+    arrow = _texts(lang)["call_to_action"].format(
+        call_to_action=call_to_action.strip(), link="{{cta_url}}"
     )
     return "\n\n".join([body.strip(), arrow, "-- \n" + "\n".join(footer_lines(lang))])
 
@@ -105,7 +96,8 @@ def render(
         name, fallback = match.group(1), match.group(2)
         value = values.get(name)
         if value is None or not str(value).strip():
-            value = fallback if fallback is not None else MERGE_FIELDS.get(name, {}).get(lang, "")
+            default = _texts(lang).get(f"field_{name}", "") if name in MERGE_FIELDS else ""
+            value = fallback if fallback is not None else default
         return html.escape(str(value), quote=True) if as_html else str(value)
 
     return MERGE_FIELD.sub(replace, text)

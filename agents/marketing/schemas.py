@@ -123,6 +123,19 @@ class VariantFailure(BaseModel):
     problem: str
 
 
+class Notice(BaseModel):
+    """Why the reviewer's last decision was not applied: the facts, worded by whoever shows
+    them (the studio from its label catalogue, the command line)."""
+
+    kind: Literal["round_limit", "unknown_variant", "override_required"]
+    rounds: int = 0
+    """The round limit that was reached (`round_limit`)."""
+    variant_id: str = ""
+    """The variant the decision named (`unknown_variant`, `override_required`)."""
+    rules: list[str] = Field(default_factory=list)
+    """The compliance rules its flags hit (`override_required`)."""
+
+
 class ReviewRequest(BaseModel):
     """The payload of the approval interrupt."""
 
@@ -131,7 +144,7 @@ class ReviewRequest(BaseModel):
     variants: list[EmailVariant]
     failures: list[VariantFailure]
     insight: SegmentInsight
-    notice: str = ""
+    notice: Notice | None = None
     """Why an earlier decision was not applied (e.g. a flagged variant without override)."""
 
 

@@ -26,6 +26,7 @@ from agents.marketing.schemas import (
     CampaignDecision,
     CampaignStatus,
     EmailVariant,
+    Notice,
     ReviewRequest,
     SegmentInsight,
     VariantFailure,
@@ -43,6 +44,7 @@ STATE_TYPES: dict[str, tuple[str, ...]] = {
         "EmailVariant",
         "VariantFailure",
         "CampaignDecision",
+        "Notice",
         "Override",
         "ApprovalOutcome",
     ),
@@ -76,7 +78,7 @@ class DraftResult:
     insight: SegmentInsight | None
     variants: list[EmailVariant] = field(default_factory=list)
     failures: list[VariantFailure] = field(default_factory=list)
-    notice: str = ""
+    notice: Notice | None = None
     round: int = 1
     outcome: ApprovalOutcome | None = None
 

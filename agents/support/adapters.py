@@ -23,6 +23,7 @@ from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message
 from agents.emotion.stored import flags_of
 from agents.llm.client import LLMClient
+from agents.support.facts import customer_facts
 from agents.support.ports import (
     ApprovalRecord,
     ConversationContext,
@@ -49,42 +50,6 @@ def view_of(reading: EmotionReadingView) -> EmotionView:
         flags=policy_flags(reading.flags),
         source=reading.source,
     )
-
-
-def _euros(cents: int) -> str:
-    return f"{cents / 100:.2f} €"
-
-
-def facts_text(context: CustomerContext) -> str:
-    """The customer's record as short plain lines for the prompt and the draft check."""
-    p = context.profile
-    lines = [
-        f"Client {p.id}: {p.first_name} {p.last_name}, segment {p.segment}, langue {p.language}, "
-        f"client depuis {p.created_at:%Y-%m-%d}.",
-    ]
-    lines += [
-        f"Contrat {c.id}: {c.offer} ({c.kind}), {_euros(c.monthly_price_cents)}/mois, {c.status}."
-        for c in context.contracts
-    ]
-    for order in context.recent_orders:
-        deliveries = ", ".join(
-            f"livraison {d.status}"
-            + (f" promise le {d.promised_on}" if d.promised_on else "")
-            + (f", livrée le {d.delivered_on}" if d.delivered_on else "")
-            for d in order.deliveries
-        )
-        lines.append(
-            f"Commande {order.id} du {order.placed_at:%Y-%m-%d}: {order.status}, "
-            f"{_euros(order.total_cents)}; {deliveries}."
-        )
-    lines += [
-        f"Facture {i.id} ({i.period}): {_euros(i.amount_cents)}, {i.status}, échéance {i.due_on}."
-        for i in context.unpaid_invoices
-    ]
-    lines += [
-        f"Ticket {t.id} ({t.category}, {t.status}): {t.subject}." for t in context.open_tickets
-    ]
-    return "\n".join(lines)
 
 
 def known_identifiers(context: CustomerContext) -> list[str]:
@@ -135,7 +100,7 @@ class CRMContextSource:
             customer_id=customer_id,
             customer_name=f"{context.profile.first_name} {context.profile.last_name}",
             lang=lang,
-            facts=facts_text(context),
+            facts=customer_facts(context),
             known_identifiers=known_identifiers(context),
             history=history,
             earlier_readings=[view_of(r) for r in readings],

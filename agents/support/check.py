@@ -20,9 +20,15 @@ from agents.support.schemas import CheckFinding, Passage
 
 CITATION = re.compile(r"\[([a-z0-9][\w-]*#[\w-]+)\]")
 FIGURE = re.compile(
-    r"(?<![\w#-])(\d+(?:[.,]\d+)?)\s*(€|euros?|EUR|%|jours?|days?|mois|months?)", re.I
+    r"(?<![\w#-])(?:(\d+(?:[.,]\d+)?)\s*(€|euros?|EUR|%|jours?|days?|mois|months?)"
+    r"|€\s?(\d+(?:[.,]\d+)?))",
+    re.I,
 )
-AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:€|euros?|EUR)", re.I)
+"""A figure with its unit: `10 €`, `10 euros`, `€10` (English order), `5 %`, `3 jours`."""
+AMOUNT = re.compile(r"(?:(\d+(?:[.,]\d+)?)\s*(?:€|euros?|EUR)|€\s?(\d+(?:[.,]\d+)?))", re.I)
+UNITS = {"€": "€", "eu": "€", "%": "%", "jo": "day", "da": "day", "mo": "month"}
+"""Units by their first two letters, the same in both languages: a French passage's
+`5 jours` grounds an English draft's `5 days`."""
 GESTURE_WORDS = re.compile(
     r"geste|avoir|bon d'achat|remise|dédommag|compens|voucher|credit|discount|goodwill", re.I
 )
@@ -39,6 +45,13 @@ def citations_in(text: str) -> list[str]:
 
 def _number(raw: str) -> float:
     return float(raw.replace(",", "."))
+
+
+def _figures(text: str) -> list[tuple[str, str]]:
+    """Every figure of `text` as (number as written, unit as written)."""
+    return [
+        (m.group(3), "€") if m.group(3) else (m.group(1), m.group(2)) for m in FIGURE.finditer(text)
+    ]
 
 
 def check_draft(
@@ -68,9 +81,9 @@ def check_draft(
     sources = (
         " ".join(p.text for p in passages if p.citation_id in cited or not cited) + " " + facts
     )
-    source_figures = {(_number(n), u.lower()[:2]) for n, u in FIGURE.findall(sources)}
-    for number, unit in FIGURE.findall(draft):
-        if (_number(number), unit.lower()[:2]) not in source_figures:
+    source_figures = {(_number(n), UNITS[u.lower()[:2]]) for n, u in _figures(sources)}
+    for number, unit in _figures(draft):
+        if (_number(number), UNITS[unit.lower()[:2]]) not in source_figures:
             findings.append(
                 CheckFinding(
                     kind="ungrounded",
@@ -80,7 +93,9 @@ def check_draft(
             )
     for word in GESTURE_WORDS.finditer(draft):
         window = draft[word.end() : word.end() + GESTURE_WINDOW]
-        for amount in AMOUNT.findall(window)[:1]:
+        found_amount = AMOUNT.search(window)
+        if found_amount:
+            amount = found_amount.group(1) or found_amount.group(2)
             if _number(amount) > max_gesture_eur:
                 findings.append(
                     CheckFinding(

@@ -32,6 +32,7 @@ from agents.core.lang import Lang
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
 from agents.support.check import check_draft, citations_in, with_disclosure
+from agents.support.facts import facts_text
 from agents.support.policy import EscalationPolicy, SignalValue, turn_signals
 from agents.support.ports import (
     ApprovalRecord,
@@ -184,8 +185,9 @@ def reply_language(message: InboundMessage, context: ConversationContext) -> Lan
 
 def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:
     context = state["context"]
+    lang = state["lang"]
     reading = _deps(runtime).emotions.read(
-        state["message"].text, state["lang"], context.history, context.facts
+        state["message"].text, lang, context.history, facts_text(context.facts, lang)
     )
     return {"reading": reading}
 
@@ -240,9 +242,9 @@ def after_route(state: SupportState) -> Literal["draft", "handoff"]:
     return "handoff" if state["decision"].escalate else "draft"
 
 
-def _passages_text(passages: list[Passage]) -> str:
-    return "\n".join(
-        f'<passage id="{p.citation_id}" title="{p.title}">{p.text}</passage>' for p in passages
+def _passages_block(passages: list[Passage]) -> prompts.DelimitedBlock:
+    return prompts.passages_block(
+        prompts.PassageSource(p.citation_id, p.text, {"title": p.title}) for p in passages
     )
 
 
@@ -254,9 +256,9 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
     messages = prompts.load("support_draft").render(
         lang,
         customer_name=context.customer_name,
-        facts=context.facts,
+        facts=facts_text(context.facts, lang),
         history=_history_text(context),
-        passages=_passages_text(state["passages"]),
+        passages=_passages_block(state["passages"]),
         message=state["message"].text,
         tone=tones.get(state["reading"].label, tones["default"]),
         instruction=state["instruction"],
@@ -297,7 +299,7 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     findings = check_draft(
         text,
         state["passages"],
-        context.facts,
+        facts_text(context.facts, state["lang"]),
         context.known_identifiers,
         policy.max_gesture_eur,
         state["lang"],
@@ -386,9 +388,8 @@ def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
     lang = state["lang"]
     assessment = state.get("assessment")
     first_name = context.customer_name.split(" ")[0] if context.customer_name else ""
-    placeholder = "[votre prénom]" if lang == "fr" else "[your name]"
     opening = deps.policy.suggested_openings[lang][decision.priority].format(
-        name=first_name, agent=placeholder
+        name=first_name, agent=prompts.snippets("handoff")[lang]["agent_placeholder"]
     )
     package = HandoffPackage(
         conversation_id=message.conversation_id,

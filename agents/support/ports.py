@@ -13,6 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from agents.core.lang import Lang
+from agents.support.facts import CustomerFacts
 from agents.support.schemas import (
     ApprovalDecision,
     EmotionView,
@@ -33,7 +34,10 @@ class ConversationContext(BaseModel):
     customer_id: str
     customer_name: str
     lang: Lang
-    facts: str = Field(description="Profile, orders, invoices and open tickets, as plain text.")
+    facts: CustomerFacts = Field(
+        description="Profile, contracts, orders, unpaid invoices and open tickets, as data: "
+        "`agents.support.facts.facts_text` writes them out in the turn's language."
+    )
     known_identifiers: list[str] = Field(
         default_factory=list,
         description="The customer's own emails, phone numbers and order/invoice/ticket ids.",

@@ -7,42 +7,48 @@ escalate in code instead of trusting the model to notice a weak match.
 
 from __future__ import annotations
 
-from html import escape
-
 from langchain_core.tools import BaseTool, StructuredTool
 
+import prompts
 from agents.core.lang import Lang
 from tools.kb.search import KnowledgeBase, RetrievalResult
 
 TOOL_NAME = "search_knowledge_base"
 
 
-def format_result(result: RetrievalResult) -> str:
-    """The model-facing text of a search: a verdict line, then one tagged block per passage."""
+def format_result(result: RetrievalResult, lang: Lang = "en") -> str:
+    """The model-facing text of a search: a verdict line, then one tagged block per passage
+    (written by `prompts.passages_block`, like every passage a prompt shows)."""
+    say = prompts.snippets("kb_search")[lang]
     if not result.passages:
-        return "NO_GOOD_PASSAGE: the knowledge base returned nothing. Do not guess an answer."
+        return say["nothing"]
     if result.confident:
-        head = (
-            f"FOUND: {len(result.passages)} passages, best score {result.top_score:.2f}. "
-            "Cite the ids you use in square brackets, e.g. [doc-id#section]."
-        )
+        head = say["found"].format(count=len(result.passages), best=f"{result.top_score:.2f}")
     else:
-        head = (
-            f"NO_GOOD_PASSAGE: best score {result.top_score:.2f} is below "
-            f"{result.min_score:.2f}. These passages probably do not answer the question; "
-            "do not state facts from them."
+        head = say["weak"].format(
+            best=f"{result.top_score:.2f}", threshold=f"{result.min_score:.2f}"
         )
-    blocks = [
-        f'<passage id="{escape(p.citation)}" score="{p.score:.2f}" lang="{escape(p.lang)}" '
-        f'title="{escape(p.title)}" section="{escape(p.section)}" version="{escape(p.version)}" '
-        f'updated="{escape(p.updated)}">\n{escape(p.text, quote=False)}\n</passage>'
+    block = prompts.passages_block(
+        prompts.PassageSource(
+            p.citation,
+            p.text,
+            {
+                "score": f"{p.score:.2f}",
+                "lang": p.lang,
+                "title": p.title,
+                "section": p.section,
+                "version": p.version,
+                "updated": p.updated,
+            },
+        )
         for p in result.passages
-    ]
-    return "\n\n".join([head, *blocks])
+    )
+    return f"{head}\n\n{block}"
 
 
-def make_knowledge_search_tool(kb: KnowledgeBase) -> BaseTool:
-    """A `search_knowledge_base` tool bound to `kb` (built per graph; no global store)."""
+def make_knowledge_search_tool(kb: KnowledgeBase, verdict_lang: Lang = "en") -> BaseTool:
+    """A `search_knowledge_base` tool bound to `kb` (built per graph; no global store); its
+    verdict lines are in `verdict_lang`."""
 
     def search_knowledge_base(query: str, lang: Lang | None = None) -> tuple[str, RetrievalResult]:
         """Search Lumio's internal policies and offer sheets for passages that answer a question.
@@ -58,7 +64,7 @@ def make_knowledge_search_tool(kb: KnowledgeBase) -> BaseTool:
                 policies exist in one language only.
         """
         result = kb.search(query, lang=lang)
-        return format_result(result), result
+        return format_result(result, verdict_lang), result
 
     return StructuredTool.from_function(
         search_knowledge_base,

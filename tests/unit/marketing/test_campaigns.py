@@ -147,7 +147,9 @@ def test_the_graph_itself_refuses_a_flagged_approval_without_override(make_harne
     )
     request = service.pending(campaign_id)
     assert request is not None
-    assert "false_urgency" in request.notice
+    assert request.notice is not None
+    assert request.notice.kind == "override_required"
+    assert "false_urgency" in request.notice.rules
     assert service.campaign(campaign_id).approvals == []
 
 
@@ -179,7 +181,8 @@ def test_another_round_redrafts_with_the_instruction_then_is_bounded(make_harnes
     assert [v.variant_id for v in second.variants] == ["V3", "V4"]
     assert "Plus court." in str(harness.model.calls[-1].messages[-1].content)
     third = _decide(harness, first.campaign_id, action="another_round", instruction="Encore.")
-    assert third.round == 2 and "2" in third.notice  # max_rounds = 2 by default
+    assert third.round == 2 and third.notice is not None
+    assert (third.notice.kind, third.notice.rounds) == ("round_limit", 2)  # max_rounds = 2
     done = _decide(harness, first.campaign_id, action="approve", variant_id="V3")
     assert done.status == "approved"
     record = harness.service.campaign(first.campaign_id)

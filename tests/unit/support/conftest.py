@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from agents.core.config import Settings
 from agents.core.lang import Lang
 from agents.llm.client import LLMClient
+from agents.support.facts import CustomerFacts
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import (
@@ -30,6 +32,7 @@ from agents.support.service import STATE_TYPES, SupportService, TurnResult
 from agents.support.threads import ThreadIndex, engine_for
 from tests.fakes import ScriptedChatModel
 from tools.checkpoints import open_checkpointer
+from tools.crm.views import CustomerProfile, DeliveryView, OrderView
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
 
@@ -67,12 +70,53 @@ DRAFT_OK = (
 )
 
 
+def profile(**overrides: Any) -> CustomerProfile:
+    values: dict[str, Any] = {
+        "id": "cus-1",
+        "email": "camille.martin@example.fr",
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "phone": None,
+        "city": "Lyon",
+        "language": "fr",
+        "segment": "standard",
+        "value_cents": 54_000,
+        "vulnerable": False,
+        "marketing_consent": True,
+        "emotion_analysis_consent": True,
+        "created_at": datetime(2023, 3, 14, 9, 30, tzinfo=UTC),
+    }
+    return CustomerProfile(**(values | overrides))
+
+
+def facts(**overrides: Any) -> CustomerFacts:
+    """Camille's record: one order, shipped on 2 November and not delivered yet."""
+    parcel = DeliveryView(
+        id="DLV-1",
+        carrier="Colissimo",
+        tracking_number=None,
+        status="in_transit",
+        promised_on=date(2026, 11, 5),
+        delivered_on=None,
+    )
+    order = OrderView(
+        id="CMD-1001",
+        placed_at=datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+        status="shipped",
+        total_cents=4990,
+        items=[{"label": "Répéteur Wi-Fi"}],
+        deliveries=[parcel],
+    )
+    values: dict[str, Any] = {"profile": profile(), "orders": [order]}
+    return CustomerFacts(**(values | overrides))
+
+
 def context(**overrides: Any) -> ConversationContext:
     values: dict[str, Any] = {
         "customer_id": "cus-1",
         "customer_name": "Camille Martin",
         "lang": "fr",
-        "facts": "Commande CMD-1001 expédiée le 2 novembre, non livrée.",
+        "facts": facts(),
         "known_identifiers": ["CMD-1001", "camille.martin@example.fr"],
         "history": [HistoryLine(author="customer", text="Où est mon colis ?")],
     }

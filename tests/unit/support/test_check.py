@@ -67,3 +67,20 @@ def test_findings_are_told_in_the_turns_language() -> None:
     assert fr["gesture_over_limit"] == "un geste de 50 € dépasse la limite de 20 €"
     assert en["gesture_over_limit"] == "a gesture of 50 € exceeds the 20 € limit"
     assert fr["foreign_data"].startswith("« paul@example.com » n'est pas")
+
+
+def test_an_amount_written_the_english_way_is_checked_too() -> None:
+    assert any(
+        f.kind == "gesture_over_limit" and f.blocking
+        for f in check_draft(
+            "We can offer you a goodwill credit of €50 [retards#geste].", PASSAGES, FACTS, OWN, 20
+        )
+    )
+    english_facts = "Order CMD-1001 of 2026-11-02: shipped, €49.90."
+    grounded = "Your order CMD-1001 (€49.90): a voucher of €10 [retards#geste]."
+    assert check_draft(grounded, PASSAGES, english_facts, OWN, 20) == []
+    assert kinds("A credit of €12.50 [retards#geste].") == ["ungrounded"]
+
+
+def test_a_french_passage_grounds_the_same_figure_in_an_english_draft() -> None:
+    assert kinds("After 5 days, a voucher of 10 euros [retards#geste].") == []
