@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
-from agents.marketing.graph import KnowledgeSearch, MarketingDeps
+from agents.marketing.graph import MarketingDeps
 from agents.marketing.service import STATE_TYPES, MarketingService
 from knowledge import KNOWLEDGE_DIR
 from tools.checkpoints import open_checkpointer
 from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.store import CRMStore
-from tools.kb.search import KnowledgeBase
+from tools.kb.search import KnowledgeBase, KnowledgeSearch
 
 
 def open_marketing_service(

@@ -41,6 +41,18 @@ def _number(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
+def gestures_over_limit(draft: str, max_gesture_eur: float) -> list[str]:
+    """The amounts (as written) of the draft's commercial gestures above the limit: a
+    gesture's amount is the first one within `GESTURE_WINDOW` characters of its word."""
+    over: list[str] = []
+    for word in GESTURE_WORDS.finditer(draft):
+        window = draft[word.end() : word.end() + GESTURE_WINDOW]
+        over += [
+            amount for amount in AMOUNT.findall(window)[:1] if _number(amount) > max_gesture_eur
+        ]
+    return over
+
+
 def check_draft(
     draft: str,
     passages: Sequence[Passage],
@@ -78,19 +90,16 @@ def check_draft(
                     blocking=False,
                 )
             )
-    for word in GESTURE_WORDS.finditer(draft):
-        window = draft[word.end() : word.end() + GESTURE_WINDOW]
-        for amount in AMOUNT.findall(window)[:1]:
-            if _number(amount) > max_gesture_eur:
-                findings.append(
-                    CheckFinding(
-                        kind="gesture_over_limit",
-                        detail=say["gesture_over_limit"].format(
-                            amount=amount, limit=f"{max_gesture_eur:g}"
-                        ),
-                        blocking=True,
-                    )
-                )
+    for amount in gestures_over_limit(draft, max_gesture_eur):
+        findings.append(
+            CheckFinding(
+                kind="gesture_over_limit",
+                detail=say["gesture_over_limit"].format(
+                    amount=amount, limit=f"{max_gesture_eur:g}"
+                ),
+                blocking=True,
+            )
+        )
     own = {identifier.lower() for identifier in known_identifiers}
     for pattern in (EMAIL, PHONE, REFERENCE):
         for found in pattern.findall(draft):

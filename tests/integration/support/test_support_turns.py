@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.llm.client import LLMClient
-from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
+from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import SupportService
 from agents.support.wiring import CRMContextSource, CRMSupportWriter, open_support_service
 from tests.fakes import ScriptedChatModel
@@ -159,7 +160,7 @@ def test_the_trajectory_is_this_conversations_not_past_ones(seeded: Settings) ->
         source = CRMContextSource(store)
         assert source.load(conversation).earlier_readings == []
 
-        calm = EmotionView(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
+        calm = EmotionReading(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
         CRMSupportWriter(store).log_inbound(
             InboundMessage(conversation_id=conversation, text="Bonjour"), "C00026", calm
         )

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from agents.core.emotion import LABELS
 from agents.emotion.taxonomy import (
     GOEMOTIONS_TO_TAXONOMY,
     LABEL_NAMES,
     LABEL_VALENCE,
-    LABELS,
     map_goemotions,
 )
 
