@@ -1,10 +1,10 @@
 """CRM store costs on a SQLite file: seeding the demo company, and the latency of the
-agent's read tools (what `load_context` pays per turn).
+customer-scoped reads (`CustomerScope`; `context` is what `load_context` pays per turn).
 
     python -m bench.crm [--customers 200] [--repeat 50]
 
-Prints medians of the same run; the scoped tool call is compared with an unscoped lookup
-of the same row, to show what the scope check costs.
+Prints medians of the same run; each scoped read is compared with an unscoped lookup of
+one order, to show what the scope check costs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,9 +20,9 @@ from sqlalchemy import select
 from agents.core.config import Settings
 from agents.services.root import Root
 from bench.common import median_ms
+from tools.crm.errors import ScopeError
 from tools.crm.models import Order
 from tools.crm.seed import seed_demo
-from tools.crm.tools import build_read_tools
 
 
 def main() -> None:
@@ -39,28 +39,34 @@ def main() -> None:
         print(f"seed {args.customers} customers: {seed_s:.2f} s ({report.counts})")
 
         customer = "C00006"
-        tools = {tool.name: tool for tool in build_read_tools(store, customer)}
-        order_id = store.scope(customer).orders()[0].id
+        scope = store.scope(customer)
+        order_id = scope.orders()[0].id
 
         def unscoped() -> object:
             with store.reading() as session:
                 return session.scalars(select(Order).where(Order.id == order_id)).first()
 
+        def refused() -> object:
+            try:
+                return scope.order("CMD-100001")
+            except ScopeError as refusal:
+                return refusal
+
         baseline = median_ms(unscoped, args.repeat)
         print(f"{'unscoped lookup of one order (baseline)':45s} {baseline:7.2f} ms")
-        calls: dict[str, dict[str, object]] = {
-            "get_order": {"order_id": order_id},
-            "get_order (foreign id, refused)": {"order_id": "CMD-100001"},
-            "get_customer_profile": {},
-            "list_orders": {},
-            "list_invoices": {},
-            "list_open_tickets": {},
-            "get_conversation_history": {},
-            "get_emotion_history": {},
+        reads: dict[str, Callable[[], object]] = {
+            "order": lambda: scope.order(order_id),
+            "order (foreign id, refused)": refused,
+            "profile": scope.profile,
+            "orders": scope.orders,
+            "invoices": scope.invoices,
+            "open tickets": lambda: scope.tickets(open_only=True),
+            "conversations": scope.conversations,
+            "emotion readings": scope.emotion_readings,
+            "context (what load_context reads)": scope.context,
         }
-        for label, arguments in calls.items():
-            tool = tools[label.split(" ")[0]]
-            median = median_ms(partial(tool.invoke, arguments), args.repeat)
+        for label, read in reads.items():
+            median = median_ms(read, args.repeat)
             print(f"{label:45s} {median:7.2f} ms  ({median / baseline:4.1f}x baseline)")
         root.close()
 

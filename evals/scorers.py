@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.core.emotion import LABELS
 from agents.emotion.metrics import confusion_matrix, f1_of, single_label_report
-from agents.emotion.taxonomy import LABELS
 from evals.retrieval import LabelledQuestion, QuestionOutcome, RetrievalScores
 
 GROUNDING_FINDINGS = ("ungrounded", "unknown_citation", "no_citation")

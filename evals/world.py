@@ -14,9 +14,10 @@ from typing import Protocol
 
 from agents.core.config import Settings
 from agents.llm.client import LLMClient
-from agents.support.ports import ContextSource, KnowledgeSearch
+from agents.support.ports import ContextSource
 from agents.support.service import SupportService
 from tools.crm.store import CRMStore
+from tools.kb.search import KnowledgeSearch
 
 ContextWrapper = Callable[[ContextSource], ContextSource]
 """Wraps the CRM context source (the sandbox records whose context each turn loads)."""

@@ -9,9 +9,9 @@ from datetime import date
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.services.dashboard import DashboardData, GroupFigures
-from agents.support.schemas import EmotionView
 from ui.i18n import EMOTION_COLOURS, emotion_name, t
 
 
@@ -24,7 +24,7 @@ def _figure(width: float = 7.0, height: float = 2.6, columns: int = 1) -> tuple[
     return figure, axes
 
 
-def trajectory(readings: list[EmotionView], lang: Lang) -> Figure:
+def trajectory(readings: list[EmotionReading], lang: Lang) -> Figure:
     """Valence and intensity over the conversation's customer messages."""
     figure, [ax] = _figure(height=2.2)
     xs = list(range(1, len(readings) + 1))

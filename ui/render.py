@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from html import escape
 
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.services.inbox import ConversationDetail, QueueItem
-from agents.support.schemas import CheckFinding, EmotionView, HandoffPackage, Passage
+from agents.support.schemas import CheckFinding, HandoffPackage, Passage
 from tools.crm.views import CustomerContext, euros
 from ui.i18n import EMOTION_COLOURS, emotion_name, finding_name, t
 
@@ -155,7 +156,7 @@ def findings(found: list[CheckFinding], lang: Lang) -> str:
     )
 
 
-def _emotions(trajectory: list[EmotionView], lang: Lang) -> str:
+def _emotions(trajectory: list[EmotionReading], lang: Lang) -> str:
     return " → ".join(chip(r.label, lang, r.valence) for r in trajectory)
 
 

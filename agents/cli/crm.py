@@ -15,12 +15,13 @@ from rich.text import Text
 
 from agents.cli.root import command_root
 from agents.cli.texts import say
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang, is_lang, lang_or
 from tools.crm.errors import CustomerNotFoundError
 from tools.crm.importer import ImportFailedError, import_files
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
-from tools.crm.views import CustomerProfile, EmotionReadingView, euros
+from tools.crm.views import CustomerProfile, euros
 
 crm_app = typer.Typer(
     help="The CRM store: demo data, imports, customer cards.", no_args_is_help=True
@@ -157,9 +158,10 @@ def stats(ctx: typer.Context) -> None:
         console.print(table)
 
 
-def _reading_text(reading: EmotionReadingView) -> Text:
+def _reading_text(reading: EmotionReading) -> Text:
     colour = "red" if reading.valence < -0.3 else "green" if reading.valence > 0.3 else "yellow"
-    flags = f" [{', '.join(reading.flags)}]" if reading.flags else ""
+    raised = reading.flags.raised()
+    flags = f" [{', '.join(raised)}]" if raised else ""
     return Text(
         f"  ↳ {reading.label} (valence {reading.valence:+.2f}, "
         f"intensity {reading.intensity:.2f}){flags}",
@@ -269,7 +271,7 @@ def customer_card(store: CRMStore, customer: CustomerProfile, lang: Lang) -> Pan
 
     parts.append(Text(_label("conversations", lang), style="bold"))
     for conversation in scope.conversations(limit=3):
-        readings = {r.message_id: r for r in scope.conversation_readings(conversation.id)}
+        readings = {r.message_id: r.reading for r in scope.conversation_readings(conversation.id)}
         parts.append(
             Text(
                 f"{conversation.id} · {conversation.channel} · {conversation.started_at:%Y-%m-%d}"

@@ -48,7 +48,7 @@ def _show(result: TurnResult) -> None:
     if result.handoff:
         reading = result.handoff.emotion_trajectory[-1]
     if reading:
-        flags = ", ".join(name for name, raised in reading.flags.items() if raised) or "—"
+        flags = ", ".join(reading.flags.raised()) or "—"
         console.print(
             f"  reading: [bold]{reading.label}[/] valence {reading.valence:+.2f} "
             f"intensity {reading.intensity:.2f} effort {reading.effort:.2f} "

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.deep import DeepReader
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import fuse
-from agents.emotion.schema import EmotionReading
 from agents.llm.client import LLMError
 
 DEFAULT_BATCH_SIZE = 64
@@ -86,7 +86,7 @@ def batches(
 
 def output_line(message: MessageLine, reading: EmotionReading) -> str:
     """The output JSON line: the input's id, then every field of the reading."""
-    return json.dumps({"id": message.id, **reading.output_fields()}, ensure_ascii=False)
+    return json.dumps({"id": message.id, **reading.model_dump(mode="json")}, ensure_ascii=False)
 
 
 def read_file(

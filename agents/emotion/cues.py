@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agents.emotion.schema import EvidenceSpan
+from agents.core.emotion import EvidenceSpan
 
 CueKind = Literal["flag", "effort", "urgency", "intensity", "label"]
 

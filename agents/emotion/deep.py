@@ -19,9 +19,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 import prompts
+from agents.core.emotion import LABELS, EmotionFlags, EmotionLabel, EmotionReading, EvidenceSpan
 from agents.core.lang import Lang
-from agents.emotion.schema import EmotionFlags, EmotionReading, EvidenceSpan
-from agents.emotion.taxonomy import LABELS, EmotionLabel
 from agents.llm.client import LLMClient, LLMTimeoutError
 
 DEEP_MAX_TOKENS = 320

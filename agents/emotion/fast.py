@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.core.emotion import LABELS, EmotionFlags, EmotionLabel, EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.cues import CueHits, find_cues
 from agents.emotion.lang import detect_lang
 from agents.emotion.lexicon import LexiconValence
-from agents.emotion.schema import EmotionFlags, EmotionReading
-from agents.emotion.taxonomy import LABEL_AROUSAL, LABEL_VALENCE, LABELS, EmotionLabel
+from agents.emotion.taxonomy import LABEL_AROUSAL, LABEL_VALENCE
 from tools.embeddings import Embedder, get_embedder
 
 LABEL_BOOST_FACTOR = 2.0

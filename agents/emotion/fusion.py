@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import logging
 
+from agents.core.emotion import LABELS, EmotionFlags, EmotionLabel, EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.deep import CrmFacts, DeepReader
 from agents.emotion.fast import FastReader
-from agents.emotion.schema import EmotionFlags, EmotionReading
-from agents.emotion.taxonomy import LABELS, EmotionLabel
 from agents.llm.client import LLMError
 
 log = logging.getLogger(__name__)

@@ -29,20 +29,10 @@ annoyance + disapproval becomes the single label frustration, and anger + sadnes
 
 from __future__ import annotations
 
-from typing import Literal
+from agents.core.emotion import LABELS, EmotionLabel
 
-EmotionLabel = Literal[
-    "anger", "frustration", "anxiety", "sadness", "confusion", "neutral", "satisfaction"
-]
-LABELS: tuple[EmotionLabel, ...] = (
-    "anger",
-    "frustration",
-    "anxiety",
-    "sadness",
-    "confusion",
-    "neutral",
-    "satisfaction",
-)
+# The labels themselves (`EmotionLabel`, `LABELS`) live with the reading type in
+# agents/core/emotion.py; this module holds what the emotion layer knows about them.
 NEGATIVE_LABELS: frozenset[str] = frozenset({"anger", "frustration", "anxiety", "sadness"})
 
 LABEL_VALENCE: dict[str, float] = {

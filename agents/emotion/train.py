@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from agents.core.emotion import LABELS
 from agents.emotion.classifier import DenseHead, EmotionClassifier, default_artefact_path
 from agents.emotion.goemotions import (
     GoEmotionsSplit,
@@ -38,7 +39,7 @@ from agents.emotion.goemotions import (
     load_split,
 )
 from agents.emotion.metrics import best_thresholds
-from agents.emotion.taxonomy import EKMAN_LABELS, LABELS, map_goemotions
+from agents.emotion.taxonomy import EKMAN_LABELS, map_goemotions
 from tools.embeddings import Embedder, get_embedder
 
 console = Console(stderr=True)

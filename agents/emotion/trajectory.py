@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from agents.emotion.schema import EmotionReading
+from agents.core.emotion import EmotionReading
 
 Trend = Literal["improving", "worsening", "stable"]
 TimedReading = tuple[datetime, EmotionReading]

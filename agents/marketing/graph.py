@@ -46,7 +46,7 @@ from agents.marketing.schemas import (
     VariantProposal,
 )
 from tools.crm.audience import Audience, ConversationMood
-from tools.kb.search import RetrievalResult
+from tools.kb.search import KnowledgeSearch
 
 
 # --- ports -------------------------------------------------------------------------------
@@ -56,12 +56,6 @@ class AudienceSource(Protocol):
     def recent_conversations(
         self, customer_ids: list[str], since: datetime
     ) -> list[ConversationMood]: ...
-
-
-class KnowledgeSearch(Protocol):
-    def search(
-        self, query: str, *, lang: str | None = None, k: int | None = None
-    ) -> RetrievalResult: ...
 
 
 class CampaignWriter(Protocol):

@@ -17,11 +17,11 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from agents.emotion.stored import reading_of
 from agents.emotion.trajectory import sentiment_recovery
-from tools.crm.models import Approval, Conversation, Customer, EmotionReading, Ticket
+from tools.crm.models import Approval, Conversation, Customer, EmotionReadingRow, Ticket
+from tools.crm.readings import stored_reading
 from tools.crm.store import CRMStore
-from tools.crm.views import EmotionReadingView
+from tools.crm.views import StoredReading
 
 Dimension = Literal["channel", "segment"]
 HANDOFF_SUBJECT = "Handoff: "
@@ -35,7 +35,7 @@ class ConversationFacts:
     channel: str
     segment: str
     status: str
-    readings: list[EmotionReadingView] = field(default_factory=list)
+    readings: list[StoredReading] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
 
@@ -99,9 +99,11 @@ def load_facts(store: CRMStore) -> list[ConversationFacts]:
                 ).join(Customer, Customer.id == Conversation.customer_id)
             )
         }
-        for row in session.scalars(select(EmotionReading).order_by(EmotionReading.created_at)):
+        for row in session.scalars(
+            select(EmotionReadingRow).order_by(EmotionReadingRow.created_at)
+        ):
             if row.conversation_id in facts:
-                facts[row.conversation_id].readings.append(EmotionReadingView.model_validate(row))
+                facts[row.conversation_id].readings.append(stored_reading(row))
         for ticket in session.scalars(select(Ticket).where(Ticket.conversation_id.is_not(None))):
             if ticket.conversation_id in facts:
                 facts[ticket.conversation_id].reasons.extend(_reasons(ticket))
@@ -111,10 +113,10 @@ def load_facts(store: CRMStore) -> list[ConversationFacts]:
     return list(facts.values())
 
 
-def _recovery_minutes(readings: list[EmotionReadingView]) -> float | None:
+def _recovery_minutes(readings: list[StoredReading]) -> float | None:
     if not readings:
         return None
-    recovery = sentiment_recovery([(r.created_at, reading_of(r)) for r in readings])
+    recovery = sentiment_recovery([(r.created_at, r.reading) for r in readings])
     return recovery.minutes if recovery.dipped and recovery.recovered else None
 
 
@@ -137,9 +139,9 @@ def group_figures(facts: list[ConversationFacts], dimension: Dimension) -> list[
             GroupFigures(
                 group=name,
                 conversations=len(members),
-                end_valence=_mean(f.readings[-1].valence for f in with_readings),
+                end_valence=_mean(f.readings[-1].reading.valence for f in with_readings),
                 recovery_minutes=round(median(recoveries), 1) if recoveries else None,
-                effort=_mean(r.effort for f in with_readings for r in f.readings),
+                effort=_mean(r.reading.effort for f in with_readings for r in f.readings),
                 escalation_rate=round(sum(f.escalated for f in members) / len(members), 3),
                 edit_rate=round(approved.count("edit") / len(approved), 3) if approved else None,
             )
@@ -151,8 +153,8 @@ def dashboard_data(store: CRMStore) -> DashboardData:
     facts = load_facts(store)
     weeks: dict[date, Counter[str]] = defaultdict(Counter)
     for fact in facts:
-        for reading in fact.readings:
-            weeks[_week(reading.created_at)][reading.label] += 1
+        for stored in fact.readings:
+            weeks[_week(stored.created_at)][stored.reading.label] += 1
     return DashboardData(
         emotions_by_week=dict(sorted(weeks.items())),
         by_channel=group_figures(facts, "channel"),

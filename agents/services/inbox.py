@@ -12,19 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from agents.support.adapters import view_of
+from agents.core.emotion import EmotionReading
+from agents.core.priority import most_urgent_first
 from agents.support.schemas import (
     ApprovalRequest,
-    EmotionView,
     HandoffPackage,
     Passage,
     TurnChannel,
 )
 from agents.support.service import SupportService
-from agents.support.threads import PRIORITY_RANK
 from tools.crm.errors import CRMError
 from tools.crm.store import CRMStore
-from tools.crm.views import CustomerContext, CustomerProfile, EmotionReadingView, MessageView
+from tools.crm.views import CustomerContext, CustomerProfile, MessageView, StoredReading
 
 
 @dataclass(frozen=True)
@@ -46,19 +45,19 @@ class TranscriptLine:
     name: str | None
     text: str
     sent_at: datetime | None
-    reading: EmotionView | None
+    reading: EmotionReading | None
     """The emotion reading of a customer message (None for the agent's lines)."""
     pending: bool = False
     """The message of the turn in progress (not in the CRM until the turn ends)."""
 
     @classmethod
-    def of(cls, message: MessageView, reading: EmotionReadingView | None) -> TranscriptLine:
+    def of(cls, message: MessageView, stored: StoredReading | None) -> TranscriptLine:
         return cls(
             author=message.author,
             name=message.author_name,
             text=message.text,
             sent_at=message.sent_at,
-            reading=view_of(reading) if reading else None,
+            reading=stored.reading if stored else None,
         )
 
 
@@ -72,14 +71,14 @@ class ConversationDetail:
     passages: list[Passage]
     request: ApprovalRequest | None
     """The pending approval, when the conversation waits for one."""
-    trajectory: list[EmotionView] = field(default_factory=list)
+    trajectory: list[EmotionReading] = field(default_factory=list)
     """This conversation's readings, oldest first (the turn in progress last)."""
 
 
 def queue_order(request: ApprovalRequest) -> tuple[int, float, float]:
     """Most urgent first: priority, then the strongest emotion, then the most negative."""
     reading = request.reading
-    return (PRIORITY_RANK.get(request.priority, 3), -reading.intensity, reading.valence)
+    return (most_urgent_first(request.priority), -reading.intensity, reading.valence)
 
 
 class Inbox:
@@ -111,7 +110,7 @@ class Inbox:
         )
         by_message = {r.message_id: r for r in readings}
         transcript = [TranscriptLine.of(m, by_message.get(m.id)) for m in conversation.messages]
-        trajectory = [view_of(r) for r in readings]
+        trajectory = [r.reading for r in readings]
         turn = self.support.turn_in_progress(conversation_id)
         if turn is not None and turn.outcome == "awaiting_approval":
             transcript.append(

@@ -45,7 +45,7 @@ from agents.services.workspace import Workspace
 from agents.support.adapters import CRMContextSource, CRMSupportWriter, EmotionLayerReader
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
-from agents.support.ports import ContextSource, EmotionReader, KnowledgeSearch
+from agents.support.ports import ContextSource, EmotionReader
 from agents.support.service import STATE_TYPES as SUPPORT_STATE_TYPES
 from agents.support.service import SupportService
 from agents.support.threads import ThreadIndex, engine_for
@@ -56,7 +56,7 @@ from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.database import Clock, utc_now
 from tools.crm.store import CRMStore
-from tools.kb.search import KnowledgeBase
+from tools.kb.search import KnowledgeBase, KnowledgeSearch
 
 STATE_TYPES: StateTypes = union(SUPPORT_STATE_TYPES, MARKETING_STATE_TYPES)
 """What the process's one checkpointer may rebuild: the state types of both graphs."""

@@ -5,7 +5,7 @@
   customer writes can widen whose data is read.
 - `CRMSupportWriter`: the turn's side effects through `CRMWriter` (one conversation).
 - `EmotionLayerReader`: the emotion layer (fast reader, deep reading where configured).
-- the knowledge base's `KnowledgeBase` already satisfies `KnowledgeSearch`.
+- the knowledge base's `KnowledgeBase` already satisfies its own `KnowledgeSearch`.
 
 The adapters are handed what they work over: the composition root
 (`agents/services/root.py`) opens the store and the LLM client once and builds them.
@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.deep import DeepReader
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message
-from agents.emotion.stored import flags_of
 from agents.llm.client import LLMClient
 from agents.support.facts import customer_facts
 from agents.support.ports import (
@@ -29,27 +29,10 @@ from agents.support.ports import (
     ConversationContext,
     UnknownConversationError,
 )
-from agents.support.schemas import EmotionView, HandoffPackage, HistoryLine, InboundMessage
+from agents.support.schemas import HandoffPackage, HistoryLine, InboundMessage
 from tools.crm.errors import ConversationNotFoundError
 from tools.crm.store import CRMStore
-from tools.crm.views import CustomerContext, EmotionReadingView
-from tools.crm.writer import EmotionReadingRecord
-
-
-def policy_flags(raised: list[str]) -> dict[str, bool]:
-    return {name: True for name in flags_of(raised).raised()}
-
-
-def view_of(reading: EmotionReadingView) -> EmotionView:
-    return EmotionView(
-        label=reading.label,
-        valence=reading.valence,
-        intensity=reading.intensity,
-        effort=reading.effort,
-        urgency=reading.urgency,
-        flags=policy_flags(reading.flags),
-        source=reading.source,
-    )
+from tools.crm.views import CustomerContext
 
 
 def known_identifiers(context: CustomerContext) -> list[str]:
@@ -103,24 +86,9 @@ class CRMContextSource:
             facts=customer_facts(context),
             known_identifiers=known_identifiers(context),
             history=history,
-            earlier_readings=[view_of(r) for r in readings],
+            earlier_readings=[r.reading for r in readings],
             repeated_contacts=recent_contacts + 1,
         )
-
-
-def _record_of(reading: EmotionView) -> EmotionReadingRecord:
-    source = reading.source if reading.source in ("fast", "deep", "fused") else "fast"
-    return EmotionReadingRecord(
-        label=reading.label,
-        valence=reading.valence,
-        intensity=reading.intensity,
-        effort=reading.effort,
-        urgency=reading.urgency,
-        flags=sorted(name for name, raised in reading.flags.items() if raised),
-        scores=reading.scores,
-        evidence=reading.evidence,
-        source=source,
-    )
 
 
 class EmotionLayerReader:
@@ -138,8 +106,8 @@ class EmotionLayerReader:
 
     def read(
         self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
-    ) -> EmotionView:
-        reading = read_message(
+    ) -> EmotionReading:
+        return read_message(
             text,
             fast_reader=self.fast,
             deep_reader=self.deep,
@@ -147,17 +115,6 @@ class EmotionLayerReader:
             crm_facts=facts or None,
             deep_weight=self.settings.emotion_deep_weight,
             strong_score=self.settings.emotion_strong_score,
-        )
-        return EmotionView(
-            label=reading.label,
-            valence=reading.valence,
-            intensity=reading.intensity,
-            effort=reading.effort,
-            urgency=reading.urgency,
-            flags=reading.flags.model_dump(),
-            source=reading.source,
-            scores=dict(reading.scores),
-            evidence=[span.text for span in reading.evidence],
         )
 
 
@@ -167,10 +124,12 @@ class CRMSupportWriter:
     def __init__(self, store: CRMStore) -> None:
         self.store = store
 
-    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+    def log_inbound(
+        self, message: InboundMessage, customer_id: str, reading: EmotionReading
+    ) -> str:
         writer = self.store.writer(message.conversation_id)
         message_id = writer.log_message("customer", message.text, sent_at=message.received_at)
-        writer.record_emotion_reading(message_id, _record_of(reading))
+        writer.record_emotion_reading(message_id, reading)
         return str(message_id)
 
     def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:

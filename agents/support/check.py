@@ -54,6 +54,20 @@ def _figures(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def gestures_over_limit(draft: str, max_gesture_eur: float) -> list[str]:
+    """The amounts (as written) of the draft's commercial gestures above the limit: a
+    gesture's amount is the first one within `GESTURE_WINDOW` characters of its word."""
+    over: list[str] = []
+    for word in GESTURE_WORDS.finditer(draft):
+        window = draft[word.end() : word.end() + GESTURE_WINDOW]
+        found = AMOUNT.search(window)
+        if found:
+            amount = found.group(1) or found.group(2)
+            if _number(amount) > max_gesture_eur:
+                over.append(amount)
+    return over
+
+
 def check_draft(
     draft: str,
     passages: Sequence[Passage],
@@ -91,21 +105,16 @@ def check_draft(
                     blocking=False,
                 )
             )
-    for word in GESTURE_WORDS.finditer(draft):
-        window = draft[word.end() : word.end() + GESTURE_WINDOW]
-        found_amount = AMOUNT.search(window)
-        if found_amount:
-            amount = found_amount.group(1) or found_amount.group(2)
-            if _number(amount) > max_gesture_eur:
-                findings.append(
-                    CheckFinding(
-                        kind="gesture_over_limit",
-                        detail=say["gesture_over_limit"].format(
-                            amount=amount, limit=f"{max_gesture_eur:g}"
-                        ),
-                        blocking=True,
-                    )
-                )
+    for amount in gestures_over_limit(draft, max_gesture_eur):
+        findings.append(
+            CheckFinding(
+                kind="gesture_over_limit",
+                detail=say["gesture_over_limit"].format(
+                    amount=amount, limit=f"{max_gesture_eur:g}"
+                ),
+                blocking=True,
+            )
+        )
     own = {identifier.lower() for identifier in known_identifiers}
     for pattern in (EMAIL, PHONE, REFERENCE):
         for found in pattern.findall(draft):

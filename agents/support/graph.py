@@ -28,18 +28,18 @@ from langgraph.types import Command, interrupt
 import prompts
 from agents.core.config import Settings
 from agents.core.diff import edit_diff
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
 from agents.support.check import check_draft, citations_in, with_disclosure
 from agents.support.facts import facts_text
-from agents.support.policy import EscalationPolicy, SignalValue, turn_signals
+from agents.support.policy import EscalationPolicy, SignalValue, TurnSignals, turn_signals
 from agents.support.ports import (
     ApprovalRecord,
     ContextSource,
     ConversationContext,
     EmotionReader,
-    KnowledgeSearch,
     SupportWriter,
 )
 from agents.support.schemas import (
@@ -47,7 +47,6 @@ from agents.support.schemas import (
     ApprovalRequest,
     Assessment,
     CheckFinding,
-    EmotionView,
     HandoffPackage,
     InboundMessage,
     Outcome,
@@ -55,6 +54,7 @@ from agents.support.schemas import (
     RoutingDecision,
     RuleHit,
 )
+from tools.kb.search import KnowledgeSearch
 
 
 @dataclass
@@ -84,7 +84,7 @@ class SupportState(SupportInput, total=False):
     """The customer's context, loaded for this conversation's customer only."""
     lang: Lang
     """The language of the reply (the message's, else the customer's)."""
-    reading: EmotionView
+    reading: EmotionReading
     """The emotion reading of the inbound message."""
     passages: list[Passage]
     """Knowledge passages the draft may cite."""
@@ -92,7 +92,7 @@ class SupportState(SupportInput, total=False):
     best_score: float | None
     assessment: Assessment | None
     """The model's assessment; None when the model failed."""
-    signals: dict[str, SignalValue]
+    signals: TurnSignals
     """The values the escalation rules saw."""
     decision: RoutingDecision
     draft: str
@@ -266,7 +266,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
     try:
         text = deps.llm.complete(messages).strip()
     except LLMError as exc:
-        signals = {**state["signals"], "llm_failure": True}
+        signals = state["signals"].model_copy(update={"llm_failure": True})
         return {
             "draft": "",
             "signals": signals,
@@ -274,7 +274,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
             "tried": [*state["tried"], f"draft failed: {exc}"],
         }
     if not text:
-        signals = {**state["signals"], "llm_failure": True}
+        signals = state["signals"].model_copy(update={"llm_failure": True})
         return {
             "draft": "",
             "signals": signals,

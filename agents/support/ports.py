@@ -1,8 +1,9 @@
 """What the support graph needs from the rest of Ressenti, as narrow interfaces.
 
-The CRM store, the knowledge base and the emotion layer satisfy these through the adapters
-in `agents/support/adapters.py`; unit tests use small in-memory versions. Reading and writing
-are separate: only the commit and handoff nodes touch a `SupportWriter`.
+The CRM store and the emotion layer satisfy these through the adapters in
+`agents/support/adapters.py` (the knowledge base declares its own `KnowledgeSearch`, in
+`tools/kb/search.py`); unit tests use small in-memory versions. Reading and writing are
+separate: only the commit and handoff nodes touch a `SupportWriter`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.support.facts import CustomerFacts
 from agents.support.schemas import (
     ApprovalDecision,
-    EmotionView,
     HandoffPackage,
     HistoryLine,
     InboundMessage,
 )
-from tools.kb.search import RetrievalResult
 
 
 class UnknownConversationError(LookupError):
@@ -43,7 +43,7 @@ class ConversationContext(BaseModel):
         description="The customer's own emails, phone numbers and order/invoice/ticket ids.",
     )
     history: list[HistoryLine] = Field(default_factory=list)
-    earlier_readings: list[EmotionView] = Field(default_factory=list)
+    earlier_readings: list[EmotionReading] = Field(default_factory=list)
     repeated_contacts: int = 0
 
 
@@ -56,15 +56,9 @@ class ContextSource(Protocol):
 class EmotionReader(Protocol):
     def read(
         self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
-    ) -> EmotionView:
+    ) -> EmotionReading:
         """A reading of one message in its context (never raises for model failures)."""
         ...
-
-
-class KnowledgeSearch(Protocol):
-    def search(
-        self, query: str, *, lang: str | None = None, k: int | None = None
-    ) -> RetrievalResult: ...
 
 
 class ApprovalRecord(BaseModel):
@@ -79,7 +73,9 @@ class ApprovalRecord(BaseModel):
 class SupportWriter(Protocol):
     """The side effects of a turn. Held by the commit and handoff nodes only."""
 
-    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+    def log_inbound(
+        self, message: InboundMessage, customer_id: str, reading: EmotionReading
+    ) -> str:
         """Log the customer's message and its reading; the stored message id."""
         ...
 

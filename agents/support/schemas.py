@@ -1,4 +1,7 @@
-"""Typed values that cross the support graph: readings, assessments, approvals, handoffs."""
+"""Typed values that cross the support graph: messages, assessments, approvals, handoffs.
+
+Emotion readings and priorities are the base layer's (`agents/core/`), shared by all.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
+from agents.core.priority import Priority
 
-Priority = Literal["normal", "high", "urgent"]
 TurnChannel = Literal["email", "chat", "phone", "social", "form"]
+Complexity = Literal["low", "medium", "high"]
+SensitiveTopic = Literal["legal", "gdpr", "bereavement", "health", "hardship", "fraud"]
 Outcome = Literal["awaiting_approval", "sent", "rejected", "taken_over", "handed_off"]
 
 
@@ -33,22 +39,6 @@ class HistoryLine(BaseModel):
     at: datetime | None = None
 
 
-class EmotionView(BaseModel):
-    """What the graph needs from an emotion reading (the emotion layer's reading provides it)."""
-
-    label: str
-    valence: float = Field(ge=-1, le=1)
-    intensity: float = Field(ge=0, le=1)
-    effort: float = Field(ge=0, le=1)
-    urgency: float = Field(ge=0, le=1)
-    flags: dict[str, bool] = Field(default_factory=dict)
-    source: str = "fast"
-    scores: dict[str, float] = Field(default_factory=dict)
-    """Probability of each label, when the reader gives them."""
-    evidence: list[str] = Field(default_factory=list)
-    """The spans of the message that carry the signal."""
-
-
 class Passage(BaseModel):
     """A knowledge-base passage the draft may cite as `[citation_id]`."""
 
@@ -63,10 +53,8 @@ class Assessment(BaseModel):
 
     summary: str = Field(max_length=400, description="One sentence: what the customer wants.")
     intents: list[str] = Field(max_length=5, description="Distinct requests, a few words each.")
-    complexity: Literal["low", "medium", "high"]
-    sensitive_topics: list[
-        Literal["legal", "gdpr", "bereavement", "health", "hardship", "fraud", "none"]
-    ] = Field(max_length=4)
+    complexity: Complexity
+    sensitive_topics: list[Literal[SensitiveTopic, "none"]] = Field(max_length=4)
     policy_exception_requested: bool = Field(
         description="True if the customer asks for something outside the usual rules."
     )
@@ -106,7 +94,7 @@ class ApprovalRequest(BaseModel):
     draft: str
     citations: list[str]
     findings: list[CheckFinding]
-    reading: EmotionView
+    reading: EmotionReading
     priority: Priority
     redrafts: int
 
@@ -137,7 +125,7 @@ class HandoffPackage(BaseModel):
     priority: Priority
     reasons: list[RuleHit]
     summary: str
-    emotion_trajectory: list[EmotionView]
+    emotion_trajectory: list[EmotionReading]
     tried: list[str]
     suggested_opening: str
     last_message: str

@@ -16,12 +16,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, StreamMode
 
+from agents.core.emotion import EmotionReading
 from agents.support.graph import SupportDeps, build_support_graph
 from agents.support.schemas import (
     ApprovalDecision,
     ApprovalRequest,
     CheckFinding,
-    EmotionView,
     HandoffPackage,
     InboundMessage,
     Outcome,
@@ -34,10 +34,10 @@ from tools.checkpoints import StateTypes
 STREAM_MODES: list[StreamMode] = ["messages", "updates"]
 
 STATE_TYPES: StateTypes = {
+    "agents.core.emotion": ("EmotionReading", "EmotionFlags", "EvidenceSpan"),
     "agents.support.schemas": (
         "InboundMessage",
         "HistoryLine",
-        "EmotionView",
         "Passage",
         "Assessment",
         "RuleHit",
@@ -47,6 +47,7 @@ STATE_TYPES: StateTypes = {
         "HandoffPackage",
     ),
     "agents.support.ports": ("ConversationContext", "ApprovalRecord"),
+    "agents.support.policy": ("TurnSignals",),
 }
 """The types the support graph's checkpoints hold (nothing else is rebuilt from them)."""
 
@@ -77,7 +78,7 @@ class TurnInProgress:
     """The latest turn's inbound message, its reading and the passages it retrieved."""
 
     message: InboundMessage
-    reading: EmotionView | None
+    reading: EmotionReading | None
     passages: list[Passage]
     outcome: Outcome | None
     """`awaiting_approval` while the turn waits for a decision (its message is not yet in

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, create_engine, select
 from sqlalchemy.engine import Engine
 
-from agents.support.schemas import HandoffPackage, Outcome, Priority
+from agents.core.priority import Priority, most_urgent_first
+from agents.support.schemas import HandoffPackage, Outcome
 
 metadata = MetaData()
 support_threads = Table(
@@ -30,8 +31,6 @@ support_threads = Table(
     Column("handoff", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
-
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 
 
 def engine_for(checkpoint_url: str) -> Engine:
@@ -99,5 +98,5 @@ class ThreadIndex:
             rows = [dict(row) for row in found]
         return sorted(
             rows,
-            key=lambda r: (PRIORITY_RANK.get(str(r["priority"]), 3), -float(str(r["intensity"]))),
+            key=lambda r: (most_urgent_first(str(r["priority"])), -float(str(r["intensity"]))),
         )

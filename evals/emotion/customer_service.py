@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from agents.core.emotion import LABELS, Band, EmotionReading
 from agents.core.lang import Lang
 from agents.emotion.fast import FastReader
 from agents.emotion.metrics import ClassReport, f1_of, single_label_report
-from agents.emotion.schema import Band, EmotionReading
-from agents.emotion.taxonomy import LABELS
 
 FLAG_NAMES = ("asks_for_human", "threatens_to_leave", "legal_threat", "vulnerable_situation")
 

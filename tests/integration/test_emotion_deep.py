@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.emotion.deep import DeepReader, EmotionJudgement
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import read_message
-from agents.emotion.schema import EmotionReading
 from agents.llm.client import LLMClient, LLMError
 
 MESSAGE = (

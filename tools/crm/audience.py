@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, func, select
 
-from tools.crm.models import Contract, Conversation, Customer, EmotionReading, Message
+from tools.crm.models import Contract, Conversation, Customer, EmotionReadingRow, Message
 from tools.crm.store import CRMStore
 
 SEGMENT_FIELDS: dict[str, str] = {
@@ -197,14 +197,16 @@ class AudienceReader:
             for start in range(0, len(ids), 500):
                 rows = session.execute(
                     select(
-                        EmotionReading.conversation_id,
-                        EmotionReading.label,
-                        EmotionReading.valence,
+                        EmotionReadingRow.conversation_id,
+                        EmotionReadingRow.label,
+                        EmotionReadingRow.valence,
                         Message.text,
                     )
-                    .join(Message, Message.id == EmotionReading.message_id)
-                    .where(EmotionReading.conversation_id.in_(ids[start : start + 500]))
-                    .order_by(EmotionReading.conversation_id, Message.sent_at, EmotionReading.id)
+                    .join(Message, Message.id == EmotionReadingRow.message_id)
+                    .where(EmotionReadingRow.conversation_id.in_(ids[start : start + 500]))
+                    .order_by(
+                        EmotionReadingRow.conversation_id, Message.sent_at, EmotionReadingRow.id
+                    )
                 )
                 for conversation_id, label, valence, text in rows:
                     mood = moods[conversation_id]

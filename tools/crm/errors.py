@@ -18,8 +18,8 @@ class ConversationNotFoundError(CRMError):
 class ScopeError(CRMError):
     """A scoped read or write named a record it may not see.
 
-    Both subclasses reach the model as the same refusal, so that it cannot tell a record of
-    another customer from a record that does not exist.
+    Both subclasses carry the same message, which names the record and not its owner, so
+    that what it says cannot tell a record of another customer from one that does not exist.
     """
 
     def __init__(self, kind: str, record_id: str) -> None:

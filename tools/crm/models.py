@@ -216,7 +216,9 @@ class Message(Base):
 # --- Revision 0002: emotion readings, approvals and the outbox --------------------------
 
 
-class EmotionReading(Base):
+class EmotionReadingRow(Base):
+    """The stored form of an `agents.core.emotion.EmotionReading` (mapped by `readings.py`)."""
+
     __tablename__ = "emotion_readings"
     __table_args__ = (Index("ix_emotion_readings_conversation_created", "conversation_id", "id"),)
 
@@ -231,7 +233,10 @@ class EmotionReading(Base):
     effort: Mapped[float] = mapped_column(Float)
     urgency: Mapped[float] = mapped_column(Float)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Names of the raised flags (imported rows may use aliases, e.g. `churn_threat`)."""
+    evidence: Mapped[list[str] | dict[str, Any]] = mapped_column(JSON, default=list)
+    """The evidence texts (seeded and imported rows), or an object with the spans, the
+    language, the trigger and the rationale (readings the app writes: nothing is lost)."""
     source: Mapped[str] = mapped_column(String(8))
     """`fast`, `deep` or `fused`."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

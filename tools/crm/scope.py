@@ -1,10 +1,9 @@
 """Read access to ONE customer's file.
 
 Every query here is built by `_owned`, which adds `customer_id = <this customer>` to it:
-there is no code path that reads another customer's record, whatever id a caller (or a
-model choosing tool arguments) passes. A record id that is not on this customer's file
-raises `AccessDeniedError` (it belongs to someone else) or `RecordNotFoundError` (it does
-not exist); the tools turn both into the same refusal.
+there is no code path that reads another customer's record, whatever id a caller passes.
+A record id that is not on this customer's file raises `AccessDeniedError` (it belongs to
+someone else) or `RecordNotFoundError` (it does not exist); neither names its owner.
 """
 
 from __future__ import annotations
@@ -21,21 +20,22 @@ from tools.crm.models import (
     Contract,
     Conversation,
     Customer,
-    EmotionReading,
+    EmotionReadingRow,
     Invoice,
     Message,
     Order,
     Ticket,
 )
+from tools.crm.readings import stored_reading
 from tools.crm.views import (
     ContractView,
     ConversationView,
     CustomerContext,
     CustomerProfile,
-    EmotionReadingView,
     InvoiceView,
     MessageView,
     OrderView,
+    StoredReading,
     TicketView,
 )
 
@@ -160,27 +160,27 @@ class CustomerScope:
         with self._store.reading() as session:
             return MessageView.model_validate(self._one(session, Message, message_id, "message"))
 
-    def emotion_readings(self, *, limit: int = 20) -> list[EmotionReadingView]:
+    def emotion_readings(self, *, limit: int = 20) -> list[StoredReading]:
         """The customer's latest readings across conversations, oldest first."""
         query = (
-            self._owned(EmotionReading)
-            .order_by(EmotionReading.created_at.desc(), EmotionReading.id.desc())
+            self._owned(EmotionReadingRow)
+            .order_by(EmotionReadingRow.created_at.desc(), EmotionReadingRow.id.desc())
             .limit(limit)
         )
         with self._store.reading() as session:
-            latest = [EmotionReadingView.model_validate(row) for row in session.scalars(query)]
+            latest = [stored_reading(row) for row in session.scalars(query)]
         return latest[::-1]
 
-    def conversation_readings(self, conversation_id: str) -> list[EmotionReadingView]:
+    def conversation_readings(self, conversation_id: str) -> list[StoredReading]:
         """The readings of one conversation in the order they were taken (its trajectory)."""
         with self._store.reading() as session:
             self._one(session, Conversation, conversation_id.strip(), "conversation")
             query = (
-                self._owned(EmotionReading)
-                .where(EmotionReading.conversation_id == conversation_id.strip())
-                .order_by(EmotionReading.created_at, EmotionReading.id)
+                self._owned(EmotionReadingRow)
+                .where(EmotionReadingRow.conversation_id == conversation_id.strip())
+                .order_by(EmotionReadingRow.created_at, EmotionReadingRow.id)
             )
-            return [EmotionReadingView.model_validate(row) for row in session.scalars(query)]
+            return [stored_reading(row) for row in session.scalars(query)]
 
     def context(
         self,

@@ -32,7 +32,7 @@ from tools.crm.models import (
     Conversation,
     Customer,
     Delivery,
-    EmotionReading,
+    EmotionReadingRow,
     Invoice,
     Message,
     Order,
@@ -522,7 +522,7 @@ class DemoCompany:
 
     def _reading(
         self, message: Message, emotion: dict[str, Any], text: str, at: datetime, repeat: int
-    ) -> EmotionReading:
+    ) -> EmotionReadingRow:
         def jitter(value: float, low: float, high: float, drift: float = 0.0) -> float:
             noisy = value + drift + self.rng.uniform(-0.05, 0.05)
             return round(min(high, max(low, noisy)), 2)
@@ -533,7 +533,7 @@ class DemoCompany:
         label = emotion["label"]
         top = round(0.5 + 0.45 * intensity, 2)
         first_sentence = text.split(". ")[0][:100]
-        return EmotionReading(
+        return EmotionReadingRow(
             message=message,
             conversation_id=message.conversation_id,
             customer_id=message.customer_id,

@@ -28,7 +28,7 @@ from tools.crm.models import (
     Conversation,
     Customer,
     Delivery,
-    EmotionReading,
+    EmotionReadingRow,
     Invoice,
     Message,
     Order,
@@ -47,7 +47,7 @@ TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
     Campaign,
     OutboxMessage,
     Approval,
-    EmotionReading,
+    EmotionReadingRow,
     Ticket,
     Message,
     Conversation,
@@ -185,19 +185,19 @@ class CRMStore(Database):
         return self._aggregate(Conversation.channel, join_customer=False)
 
     def _aggregate(self, group: Any, *, join_customer: bool) -> list[ReadingAggregate]:
-        negative = func.sum(case((EmotionReading.valence < 0, 1), else_=0))
+        negative = func.sum(case((EmotionReadingRow.valence < 0, 1), else_=0))
         query = select(
             group,
-            func.count(EmotionReading.id),
-            func.avg(EmotionReading.valence),
-            func.avg(EmotionReading.intensity),
-            func.avg(EmotionReading.effort),
+            func.count(EmotionReadingRow.id),
+            func.avg(EmotionReadingRow.valence),
+            func.avg(EmotionReadingRow.intensity),
+            func.avg(EmotionReadingRow.effort),
             negative,
         )
         if join_customer:
-            query = query.join(Customer, Customer.id == EmotionReading.customer_id)
+            query = query.join(Customer, Customer.id == EmotionReadingRow.customer_id)
         else:
-            query = query.join(Conversation, Conversation.id == EmotionReading.conversation_id)
+            query = query.join(Conversation, Conversation.id == EmotionReadingRow.conversation_id)
         query = query.group_by(group).order_by(group)
         with self.reading() as session:
             return [

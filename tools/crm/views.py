@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from agents.core.emotion import EmotionReading
+
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True)
@@ -112,20 +114,14 @@ class ConversationView(View):
     messages: list[MessageView]
 
 
-class EmotionReadingView(View):
+class StoredReading(View):
+    """An emotion reading as the store keeps it: the reading, and which message it reads."""
+
     id: int
     message_id: int
     conversation_id: str
-    label: str
-    scores: dict[str, float]
-    valence: float
-    intensity: float
-    effort: float
-    urgency: float
-    flags: list[str]
-    evidence: list[str]
-    source: str
     created_at: datetime
+    reading: EmotionReading
 
 
 class ReadingAggregate(View):
@@ -150,5 +146,5 @@ class CustomerContext(View):
     """Invoices that are due, overdue or disputed."""
     open_tickets: list[TicketView]
     past_conversations: list[ConversationView]
-    recent_readings: list[EmotionReadingView]
+    recent_readings: list[StoredReading]
     """The customer's latest emotion readings across conversations, oldest first."""

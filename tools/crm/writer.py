@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents.core.diff import edit_diff
+from agents.core.emotion import EmotionReading
 from tools.crm.database import Database, new_id
 from tools.crm.errors import (
     AccessDeniedError,
@@ -26,31 +26,16 @@ from tools.crm.errors import (
 from tools.crm.models import (
     Approval,
     Conversation,
-    EmotionReading,
+    EmotionReadingRow,
     Message,
     OutboxMessage,
     Ticket,
 )
+from tools.crm.readings import row_values
 
 Author = Literal["customer", "agent", "assistant", "system"]
 Decision = Literal["accept", "edit", "respond", "reject", "take_over"]
 SENDABLE_DECISIONS: frozenset[str] = frozenset({"accept", "edit"})
-
-
-class EmotionReadingRecord(BaseModel):
-    """One reading of one message, as plain values (the emotion layer maps its own type)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: str
-    scores: dict[str, float] = Field(default_factory=dict)
-    valence: float = Field(ge=-1, le=1)
-    intensity: float = Field(ge=0, le=1)
-    effort: float = Field(default=0.0, ge=0, le=1)
-    urgency: float = Field(default=0.0, ge=0, le=1)
-    flags: list[str] = Field(default_factory=list)
-    evidence: list[str] = Field(default_factory=list)
-    source: Literal["fast", "deep", "fused"] = "fast"
 
 
 class CRMWriter:
@@ -100,16 +85,18 @@ class CRMWriter:
             session.flush()
             return message.id
 
-    def record_emotion_reading(self, message_id: int, reading: EmotionReadingRecord) -> int:
+    def record_emotion_reading(self, message_id: int, reading: EmotionReading) -> int:
         """Store a reading of one message of this conversation; returns its id."""
         with self._store.transaction() as session:
             self._own_message(session, message_id)
-            row = EmotionReading(
-                message_id=message_id,
-                conversation_id=self.conversation_id,
-                customer_id=self.customer_id,
-                created_at=self._store.clock(),
-                **reading.model_dump(),
+            row = EmotionReadingRow(
+                **row_values(
+                    reading,
+                    message_id=message_id,
+                    conversation_id=self.conversation_id,
+                    customer_id=self.customer_id,
+                    created_at=self._store.clock(),
+                )
             )
             session.add(row)
             session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from chromadb.api.models.Collection import Collection
 
@@ -45,6 +46,15 @@ class RetrievalResult:
     @property
     def top_score(self) -> float:
         return self.passages[0].score if self.passages else 0.0
+
+
+class KnowledgeSearch(Protocol):
+    """What a graph needs of the knowledge base: a search (`KnowledgeBase` is one; tests
+    use in-memory ones)."""
+
+    def search(
+        self, query: str, *, lang: str | None = None, k: int | None = None
+    ) -> RetrievalResult: ...
 
 
 def _score(distance: float) -> float:

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from agents.core.emotion import EmotionReading
 from tools.crm.models import Base
 from tools.crm.store import CRMStore
-from tools.crm.writer import EmotionReadingRecord
 
 REVISION_0002_TABLES = {"emotion_readings", "approvals", "outbox"}
 REVISION_0003_TABLES = {
@@ -73,10 +73,10 @@ def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str)
     [message] = conversation.messages
     assert message.text == "Ma facture est fausse."
     upgraded.writer("CV-OLD").record_emotion_reading(
-        message.id, EmotionReadingRecord(label="annoyance", valence=-0.4, intensity=0.5)
+        message.id, EmotionReading(label="frustration", valence=-0.4, intensity=0.5)
     )
-    assert [r.label for r in upgraded.scope("OLD-1").conversation_readings("CV-OLD")] == [
-        "annoyance"
+    assert [r.reading.label for r in upgraded.scope("OLD-1").conversation_readings("CV-OLD")] == [
+        "frustration"
     ]
     upgraded.close()
 

@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agents.core.emotion import LABELS, EmotionFlags, EmotionReading, EvidenceSpan
 from tools.crm.errors import AccessDeniedError, InvalidWriteError, RecordNotFoundError
 from tools.crm.models import Customer
 from tools.crm.store import CRMStore
-from tools.crm.tools import build_read_tools
-from tools.crm.writer import EmotionReadingRecord
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -48,21 +47,23 @@ def test_commit_flow_writes_message_reading_approval_and_outbox(
     conversation, _ = two_conversations
     writer = store.writer(conversation)
     assert (writer.customer_id, writer.language) == ("A1", "fr")
-    inbound = writer.log_message("customer", "Mon colis n'est toujours pas arrivé !")
-    reading_id = writer.record_emotion_reading(
-        inbound,
-        EmotionReadingRecord(
-            label="frustration",
-            scores={"frustration": 0.7, "anger": 0.2},
-            valence=-0.6,
-            intensity=0.7,
-            effort=0.5,
-            urgency=0.6,
-            flags=["repeated_contact"],
-            evidence=["toujours pas arrivé"],
-            source="fused",
-        ),
+    text = "Mon colis n'est toujours pas arrivé !"
+    inbound = writer.log_message("customer", text)
+    start = text.index("toujours pas arrivé")
+    written = EmotionReading(
+        label="frustration",
+        scores={**dict.fromkeys(LABELS, 0.0), "frustration": 0.7, "anger": 0.2, "anxiety": 0.1},
+        valence=-0.6,
+        intensity=0.7,
+        effort=0.5,
+        urgency=0.6,
+        flags=EmotionFlags(threatens_to_leave=True),
+        evidence=[
+            EvidenceSpan(start=start, end=len(text) - 2, text=text[start:-2], signal="effort")
+        ],
+        source="fused",
     )
+    reading_id = writer.record_emotion_reading(inbound, written)
     draft = "Bonjour,\nVotre colis arrive demain.\nCordialement"
     final = "Bonjour Anne,\nVotre colis arrive demain.\nCordialement"
     approval = writer.record_approval(
@@ -71,15 +72,18 @@ def test_commit_flow_writes_message_reading_approval_and_outbox(
     outbox_id = writer.queue_reply(approval)
 
     scope = store.scope("A1")
-    [reading] = scope.conversation_readings(conversation)
-    assert reading.id == reading_id
-    assert (reading.label, reading.source, reading.flags) == (
+    [stored] = scope.conversation_readings(conversation)
+    reading = stored.reading
+    assert stored.id == reading_id
+    assert (stored.message_id, stored.conversation_id) == (inbound, conversation)
+    assert (reading.label, reading.source, reading.flags.raised()) == (
         "frustration",
         "fused",
-        ["repeated_contact"],
+        ["threatens_to_leave"],
     )
-    assert reading.scores == {"frustration": 0.7, "anger": 0.2}
-    assert reading.created_at.tzinfo is not None
+    assert reading.scores == written.scores
+    assert reading == written  # the store keeps the whole reading
+    assert stored.created_at.tzinfo is not None
     [queued] = writer.outbox()
     assert (queued.id, queued.body, queued.status, queued.language) == (
         outbox_id,
@@ -124,7 +128,7 @@ def test_a_writer_cannot_touch_another_conversations_messages(
     mine, theirs = two_conversations
     foreign_message = store.writer(theirs).log_message("customer", "Hello?")
     writer = store.writer(mine)
-    reading = EmotionReadingRecord(label="neutral", valence=0.0, intensity=0.1)
+    reading = EmotionReading(label="neutral", valence=0.0, intensity=0.1)
     with pytest.raises(AccessDeniedError):
         writer.record_emotion_reading(foreign_message, reading)
     with pytest.raises(AccessDeniedError):
@@ -153,11 +157,9 @@ def test_handoff_ticket_is_visible_to_the_read_tools(
         mine,
     )
     assert scope.conversation(mine).status == "handed_off"
-    tools = {t.name: t for t in build_read_tools(store, "A1")}
-    assert ticket_id in tools["list_open_tickets"].invoke({})
-    assert "REFUSED" in {t.name: t for t in build_read_tools(store, "B2")}["get_ticket"].invoke(
-        {"ticket_id": ticket_id}
-    )
+    assert ticket_id in {t.id for t in scope.tickets(open_only=True)}
+    with pytest.raises(AccessDeniedError):
+        store.scope("B2").ticket(ticket_id)
 
 
 def test_messages_keep_their_order_and_zone(

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.llm.client import LLMClient
 from agents.services.root import Overrides, Root
 from agents.support.adapters import CRMContextSource, CRMSupportWriter
-from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
+from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import SupportService
 from tests.fakes import ScriptedChatModel
 from tests.integration.conftest import postgres_database
@@ -158,7 +159,7 @@ def test_the_trajectory_is_this_conversations_not_past_ones(seeded: Settings) ->
         source = CRMContextSource(store)
         assert source.load(conversation).earlier_readings == []
 
-        calm = EmotionView(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
+        calm = EmotionReading(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
         CRMSupportWriter(store).log_inbound(
             InboundMessage(conversation_id=conversation, text="Bonjour"), "C00026", calm
         )

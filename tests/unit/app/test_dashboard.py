@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.services.dashboard import dashboard_data
 from agents.services.inbox import queue_order
-from agents.support.schemas import ApprovalRequest, EmotionView
+from agents.support.schemas import ApprovalRequest
 from tools.crm.models import Customer
 from tools.crm.store import CRMStore
-from tools.crm.writer import EmotionReadingRecord
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ def _say(store: CRMStore, conversation: str, minute: int, label: str, valence: f
     message = writer.log_message("customer", f"{label} {minute}", sent_at=at)
     store.clock = lambda: at
     writer.record_emotion_reading(
-        message, EmotionReadingRecord(label=label, valence=valence, intensity=0.5, effort=0.4)
+        message, EmotionReading(label=label, valence=valence, intensity=0.5, effort=0.4)
     )
 
 
@@ -97,7 +97,7 @@ def _request(conversation: str, priority: str, intensity: float, valence: float)
         draft="…",
         citations=[],
         findings=[],
-        reading=EmotionView(
+        reading=EmotionReading(
             label="anger", valence=valence, intensity=intensity, effort=0.1, urgency=0.1
         ),
         priority=priority,  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.support.schemas import CheckFinding, EmotionView, HandoffPackage, RuleHit
+from agents.core.emotion import EmotionReading
+from agents.support.schemas import CheckFinding, HandoffPackage, RuleHit
 from ui import render
 
 HOSTILE = '<img src=x onerror="alert(1)">Où est mon colis ?'
@@ -17,7 +18,7 @@ def _package() -> HandoffPackage:
         reasons=[RuleHit(rule="legal_threat", description="…", seen={})],
         summary=HOSTILE,
         emotion_trajectory=[
-            EmotionView(label="anger", valence=-0.8, intensity=0.9, effort=0.5, urgency=0.7)
+            EmotionReading(label="anger", valence=-0.8, intensity=0.9, effort=0.5, urgency=0.7)
         ],
         tried=["<b>knowledge search</b>"],
         suggested_opening="Bonjour",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tools.crm.models import Base, Conversation, Customer, EmotionReading, Message, Ticket
+from tools.crm.models import Base, Conversation, Customer, EmotionReadingRow, Message, Ticket
 from tools.crm.seed import DemoCompany, load_arcs, ordinal
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -15,7 +15,7 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 def _plain(row: Base) -> dict[str, Any]:
     values = {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs}
-    if isinstance(row, Message | EmotionReading):  # ids given by the database on insert
+    if isinstance(row, Message | EmotionReadingRow):  # ids given by the database on insert
         values.pop("id")
         values.pop("message_id", None)
     values["table"] = row.__tablename__
@@ -44,7 +44,7 @@ def test_mostly_french_customers_some_english(company: list[Base]) -> None:
 
 
 def test_every_arc_is_told_with_its_emotions(company: list[Base]) -> None:
-    readings = [r for r in company if isinstance(r, EmotionReading)]
+    readings = [r for r in company if isinstance(r, EmotionReadingRow)]
     flags = {flag for r in readings for flag in r.flags}
     labels = {r.label for r in readings}
     assert {"bereavement", "legal_threat", "asks_for_human", "repeated_contact"} <= flags
@@ -54,7 +54,7 @@ def test_every_arc_is_told_with_its_emotions(company: list[Base]) -> None:
     assert any(isinstance(r, Customer) and r.vulnerable for r in company)
     assert {t.priority for t in company if isinstance(t, Ticket)} >= {"urgent", "high"}
     # A delay that turns to anger: within one conversation valence falls and intensity rises.
-    by_conversation: dict[str, list[EmotionReading]] = {}
+    by_conversation: dict[str, list[EmotionReadingRow]] = {}
     for reading in readings:
         by_conversation.setdefault(reading.conversation_id, []).append(reading)
     assert any(
@@ -91,7 +91,7 @@ def test_advisers_answer_in_office_hours_and_nothing_is_in_the_future(
 
 def test_readings_only_with_consent(company: list[Base]) -> None:
     consent = {r.id: r.emotion_analysis_consent for r in company if isinstance(r, Customer)}
-    readings = [r for r in company if isinstance(r, EmotionReading)]
+    readings = [r for r in company if isinstance(r, EmotionReadingRow)]
     assert readings
     assert all(consent[r.customer_id] for r in readings)
     assert not all(consent.values())  # some customers objected, and have no readings

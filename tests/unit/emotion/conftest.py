@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.core.emotion import LABELS, EmotionFlags, EmotionLabel, EmotionReading, EvidenceSpan
 from agents.emotion.fast import FastReader
-from agents.emotion.schema import EmotionFlags, EmotionReading, EvidenceSpan
-from agents.emotion.taxonomy import LABELS, EmotionLabel
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.cli import app
+from agents.core.emotion import LABELS
 from agents.emotion.batch import parse_line, read_file
 from agents.emotion.fast import FastReader
-from agents.emotion.taxonomy import LABELS
 
 READING_KEYS = {"label", "scores", "valence", "intensity", "effort", "urgency", "flags", "evidence"}
 

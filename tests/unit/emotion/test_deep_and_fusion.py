@@ -12,10 +12,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionFlags, EvidenceSpan
 from agents.emotion.deep import DeepReader, format_crm_facts, grounded_spans
 from agents.emotion.fast import FastReader
 from agents.emotion.fusion import fuse, read_message
-from agents.emotion.schema import EmotionFlags, EvidenceSpan
 from agents.llm.client import LLMClient, LLMInvalidOutputError, LLMTimeoutError
 
 from .conftest import make_reading

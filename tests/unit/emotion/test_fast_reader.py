@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agents.core.emotion import LABELS
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.fast import FastReader
 from agents.emotion.lang import detect_lang
-from agents.emotion.taxonomy import EKMAN_LABELS, LABELS
+from agents.emotion.taxonomy import EKMAN_LABELS
 
 
 def test_shipped_artefact_has_both_heads_for_its_embedder() -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from agents.emotion.schema import EmotionFlags, EmotionReading, EvidenceSpan, band_of
-from agents.emotion.taxonomy import LABELS
+from agents.core.emotion import LABELS, EmotionFlags, EmotionReading, EvidenceSpan, band_of
+from tools.crm.models import EmotionReadingRow
+from tools.crm.readings import reading_of, row_values
 
 from .conftest import make_reading
 
@@ -59,8 +60,8 @@ def test_record_round_trip_keeps_everything_with_the_store_column_names() -> Non
         source="fused",
     ).model_copy(update={"trigger": "late order 1042", "rationale": "Threatens to cancel."})
     created = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    record = reading.to_record(
-        message_id="m1", conversation_id="c1", customer_id="u1", created_at=created
+    record = row_values(
+        reading, message_id="m1", conversation_id="c1", customer_id="u1", created_at=created
     )
     assert set(record) == {
         "message_id",
@@ -77,15 +78,25 @@ def test_record_round_trip_keeps_everything_with_the_store_column_names() -> Non
         "source",
         "created_at",
     }
+    assert set(record) == {column.key for column in EmotionReadingRow.__table__.columns} - {"id"}
     assert record["source"] == "fused"
-    assert record["flags"]["threatens_to_leave"] is True
-    assert EmotionReading.from_record(record) == reading
+    assert record["flags"] == ["threatens_to_leave"]
+    assert reading_of(record) == reading
     # JSON columns read back as text (e.g. from SQLite) load the same reading
     as_text = {
         key: json.dumps(value) if key in ("scores", "flags", "evidence") else value
         for key, value in record.items()
     }
-    assert EmotionReading.from_record(as_text) == reading
+    assert reading_of(as_text) == reading
+
+
+def test_a_reading_needs_only_its_label_valence_and_intensity() -> None:
+    reading = EmotionReading(label="anger", valence=-0.8, intensity=0.9)
+    assert reading.scores == {label: 1.0 if label == "anger" else 0.0 for label in LABELS}
+    assert (reading.effort, reading.urgency, reading.flags.raised()) == (0.0, 0.0, [])
+    assert EmotionReading(label="anger", valence=-0.8, intensity=0.9, flags={"legal_threat": True})
+    with pytest.raises(ValidationError, match="scores miss labels"):
+        EmotionReading(label="anger", valence=-0.8, intensity=0.9, scores={})
 
 
 def test_flags_list_what_is_raised() -> None:

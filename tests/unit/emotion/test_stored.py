@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.emotion.stored import flags_of, reading_of
 from agents.emotion.trajectory import conversation_kpis
-from tools.crm.views import EmotionReadingView
+from tools.crm.models import EmotionReadingRow
+from tools.crm.readings import flags_of, reading_of
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def row(
     index: int, label: str, valence: float, flags: list[str], **extra: object
-) -> EmotionReadingView:
+) -> EmotionReadingRow:
     values: dict[str, object] = {
         "id": index,
         "message_id": index,
@@ -30,7 +30,7 @@ def row(
         "created_at": START + timedelta(minutes=30 * index),
     }
     values.update(extra)
-    return EmotionReadingView.model_validate(values)
+    return EmotionReadingRow(**values)
 
 
 def test_stored_flag_names_map_onto_the_four_flags() -> None:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from agents.core.emotion import LABELS
 from agents.emotion.taxonomy import (
     GOEMOTIONS_TO_TAXONOMY,
     LABEL_VALENCE,
-    LABELS,
     map_goemotions,
 )
 

@@ -10,10 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from agents.core.emotion import LABELS
 from agents.emotion import train as training
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.goemotions import load_split
-from agents.emotion.taxonomy import EKMAN_LABELS, LABELS
+from agents.emotion.taxonomy import EKMAN_LABELS
 
 ORIGINAL = sorted(
     {"anger", "annoyance", "fear", "sadness", "confusion", "neutral", "joy", "gratitude", "disgust"}

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.emotion.schema import EmotionFlags
+from agents.core.emotion import EmotionFlags
 from agents.emotion.trajectory import conversation_kpis, sentiment_recovery, slope, trend_of
 
 from .conftest import make_reading

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import ToolMessage
 
 from agents.core.config import Settings
 from tests.unit.kb.conftest import CountingEmbedder
 from tools.kb.ingest import EmptySourceError
 from tools.kb.search import KnowledgeBase, RetrievalResult
 from tools.kb.store import ChromaEmbeddingAdapter, StoreError, collection_name
-from tools.kb.tool import TOOL_NAME, make_knowledge_search_tool
 
 
 @pytest.fixture
@@ -114,28 +112,19 @@ def test_collection_names_are_valid_for_any_embedder_name() -> None:
     assert long_name != collection_name("knowledge", "sentence-transformers:/models/other")
 
 
-def test_tool_gives_cited_passages_and_the_result_as_artifact(
+def test_search_gives_cited_passages_and_says_when_nothing_answers(
     docs_dir: Path, kb: KnowledgeBase
 ) -> None:
     kb.ingest(docs_dir)
-    tool = make_knowledge_search_tool(kb)
-    assert tool.name == TOOL_NAME
-    assert set(tool.args) == {"query", "lang"}
-    assert "cite" in (tool.description or "").lower()
+    result = kb.search("voucher of ten euros for a late parcel")
+    assert isinstance(result, RetrievalResult)
+    assert result.confident
+    best = result.passages[0]
+    assert best.citation == "refunds#vouchers"
+    assert "Agents may offer a voucher of ten euros" in best.text
 
-    call = {"type": "tool_call", "id": "call-1", "name": TOOL_NAME}
-    message = tool.invoke({**call, "args": {"query": "voucher of ten euros for a late parcel"}})
-    assert isinstance(message, ToolMessage)
-    assert isinstance(message.artifact, RetrievalResult)
-    assert message.artifact.confident
-    content = str(message.content)
-    assert content.startswith("FOUND:")
-    assert '<passage id="refunds#vouchers"' in content
-    assert "Agents may offer a voucher of ten euros" in content
-
-    weak = tool.invoke({**call, "args": {"query": "zebra xylophone quantum"}})
-    assert str(weak.content).startswith("NO_GOOD_PASSAGE")
-    assert not weak.artifact.confident
+    weak = kb.search("zebra xylophone quantum")
+    assert not weak.confident
 
 
 def test_chroma_adapter_embeds_passages_and_queries_and_rebuilds_by_name(
@@ -160,4 +149,3 @@ def test_an_empty_knowledge_base_is_never_confident(kb: KnowledgeBase) -> None:
     result = kb.search("remboursement")
     assert result.passages == ()
     assert not result.confident
-    assert "NO_GOOD_PASSAGE" in make_knowledge_search_tool(kb).invoke({"query": "remboursement"})

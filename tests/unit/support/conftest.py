@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.llm.client import LLMClient
 from agents.support.facts import CustomerFacts
@@ -23,7 +24,6 @@ from agents.support.ports import (
 )
 from agents.support.schemas import (
     ApprovalDecision,
-    EmotionView,
     HandoffPackage,
     HistoryLine,
     InboundMessage,
@@ -36,8 +36,8 @@ from tools.crm.views import CustomerProfile, DeliveryView, OrderView
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
 
-CALM = EmotionView(label="neutral", valence=0.0, intensity=0.2, effort=0.2, urgency=0.2)
-ANGRY = EmotionView(label="anger", valence=-0.8, intensity=0.9, effort=0.6, urgency=0.7)
+CALM = EmotionReading(label="neutral", valence=0.0, intensity=0.2, effort=0.2, urgency=0.2)
+ANGRY = EmotionReading(label="anger", valence=-0.8, intensity=0.9, effort=0.6, urgency=0.7)
 
 ASSESS_SIMPLE = json.dumps(
     {
@@ -137,11 +137,11 @@ class FakeContexts:
 
 @dataclass
 class FakeEmotions:
-    reading: EmotionView
+    reading: EmotionReading
 
     def read(
         self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
-    ) -> EmotionView:
+    ) -> EmotionReading:
         return self.reading
 
 
@@ -163,7 +163,9 @@ class RecordingWriter:
     decisions: list[ApprovalRecord] = field(default_factory=list)
     handoffs: list[HandoffPackage] = field(default_factory=list)
 
-    def log_inbound(self, message: InboundMessage, customer_id: str, reading: EmotionView) -> str:
+    def log_inbound(
+        self, message: InboundMessage, customer_id: str, reading: EmotionReading
+    ) -> str:
         self.inbound.append((message.conversation_id, message.text))
         return f"msg-{len(self.inbound)}"
 
@@ -211,7 +213,7 @@ def make_harness(settings: Settings) -> Any:
 
     def make(
         *answers: str | BaseException,
-        reading: EmotionView = CALM,
+        reading: EmotionReading = CALM,
         passages: list[KBPassage] | None = None,
         ctx: ConversationContext | None = None,
         policy: EscalationPolicy | None = None,

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
 from agents.llm.client import LLMClient
 from agents.support.policy import EscalationPolicy
-from agents.support.schemas import ApprovalDecision, EmotionView, InboundMessage
+from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import ConversationBusyError, NothingPendingError
 from tests.fakes import ScriptedChatModel
 from tests.unit.support.conftest import (
@@ -147,7 +148,7 @@ def test_strong_anger_goes_to_a_human_with_a_ready_package(make_harness: Make) -
 def test_flags_from_the_reading_hand_off(
     make_harness: Make, flag: str, rule: str, priority: str
 ) -> None:
-    reading = EmotionView(
+    reading = EmotionReading(
         label="neutral", valence=0.0, intensity=0.3, effort=0.2, urgency=0.3, flags={flag: True}
     )
     result = make_harness(ASSESS_SIMPLE, reading=reading).submit("…")

@@ -1,4 +1,4 @@
-"""Cross-customer access is refused by the store layer, for every read and every tool.
+"""Cross-customer access is refused by the store layer, for every read.
 
 Runs on SQLite and PostgreSQL over a seeded demo company. The "foreign" ids are every
 record of the database that is not the scoped customer's: real ids of other customers,
@@ -7,7 +7,7 @@ including the neighbours of the customer's own ids (what a model would guess).
 
 from __future__ import annotations
 
-import json
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +18,7 @@ from tools.crm.errors import AccessDeniedError, CustomerNotFoundError, RecordNot
 from tools.crm.models import (
     Conversation,
     Customer,
-    EmotionReading,
+    EmotionReadingRow,
     Invoice,
     Message,
     Order,
@@ -26,31 +26,25 @@ from tools.crm.models import (
 )
 from tools.crm.scope import CustomerScope
 from tools.crm.store import CRMStore
-from tools.crm.tools import build_read_tools
 
-ID_TOOLS: dict[str, tuple[str, Any]] = {
-    # tool name -> (argument name, model whose ids it takes)
-    "get_order": ("order_id", Order),
-    "get_invoice": ("invoice_id", Invoice),
-    "get_ticket": ("ticket_id", Ticket),
-    "get_conversation_emotions": ("conversation_id", Conversation),
+ID_READS: dict[str, tuple[Callable[[CustomerScope, Any], object], Any]] = {
+    # read -> (the call, the model whose ids it takes)
+    "order": (lambda scope, record_id: scope.order(record_id), Order),
+    "invoice": (lambda scope, record_id: scope.invoice(record_id), Invoice),
+    "ticket": (lambda scope, record_id: scope.ticket(record_id), Ticket),
+    "conversation_readings": (
+        lambda scope, record_id: scope.conversation_readings(record_id),
+        Conversation,
+    ),
 }
-LIST_TOOLS = {
-    "get_customer_profile": {},
-    "list_orders": {"limit": 20},
-    "list_invoices": {"limit": 24},
-    "list_open_tickets": {},
-    "get_conversation_history": {"limit": 10},
-    "get_emotion_history": {"limit": 20},
-}
-
-LIST_MODELS: dict[str, Any] = {
-    "get_customer_profile": Customer,
-    "list_orders": Order,
-    "list_invoices": Invoice,
-    "list_open_tickets": Ticket,
-    "get_conversation_history": Conversation,
-    "get_emotion_history": EmotionReading,
+LIST_READS: dict[str, tuple[Callable[[CustomerScope], list[Any]], Any]] = {
+    # read -> (the call, the model of what it returns)
+    "profile": (lambda scope: [scope.profile()], Customer),
+    "orders": (lambda scope: scope.orders(limit=20), Order),
+    "invoices": (lambda scope: scope.invoices(limit=24), Invoice),
+    "open tickets": (lambda scope: scope.tickets(open_only=True), Ticket),
+    "conversations": (lambda scope: scope.conversations(limit=10), Conversation),
+    "emotion readings": (lambda scope: scope.emotion_readings(limit=20), EmotionReadingRow),
 }
 
 
@@ -66,11 +60,11 @@ def _ids(
 
 
 def _busiest_customer(store: CRMStore) -> str:
-    """The customer with the most records of every kind (so every tool has data)."""
+    """The customer with the most records of every kind (so every read has data)."""
     with store.reading() as session:
         best, best_score = None, -1
         for customer_id in session.scalars(select(Customer.id)):
-            kinds = [Order, Invoice, Ticket, Conversation, EmotionReading]
+            kinds = [Order, Invoice, Ticket, Conversation, EmotionReadingRow]
             counts = [
                 len(session.scalars(select(m.id).where(m.customer_id == customer_id)).all())
                 for m in kinds
@@ -101,7 +95,7 @@ def test_scope_reads_only_the_customers_own_records(seeded_store: CRMStore, owne
         _ids(seeded_store, Conversation, owner=owner)
     )
     readings = scope.emotion_readings(limit=1000)
-    assert {r.id for r in readings} == set(_ids(seeded_store, EmotionReading, owner=owner))
+    assert {r.id for r in readings} == set(_ids(seeded_store, EmotionReadingRow, owner=owner))
     assert readings, "the chosen customer should have readings"
 
 
@@ -142,93 +136,60 @@ def test_unknown_customer_cannot_be_scoped(seeded_store: CRMStore) -> None:
         seeded_store.scope("C99999")
 
 
-def test_tool_schemas_take_no_customer_argument(seeded_store: CRMStore, owner: str) -> None:
-    tools = build_read_tools(seeded_store, owner)
-    assert {t.name for t in tools} == set(ID_TOOLS) | set(LIST_TOOLS) | {
-        "list_orders",
-        "get_emotion_history",
-    }
-    for tool in tools:
-        assert isinstance(tool.args_schema, type)
-        schema = tool.args_schema.model_json_schema()
-        properties = schema.get("properties", {})
-        assert not [name for name in properties if "customer" in name.lower()], tool.name
-        assert schema.get("additionalProperties") is False, tool.name
-        assert len(tool.description) > 40, tool.name
+def test_scope_reads_take_no_customer_argument(seeded_store: CRMStore, owner: str) -> None:
+    scope = seeded_store.scope(owner)
+    reads = [
+        (name, member)
+        for name, member in inspect.getmembers(scope, inspect.ismethod)
+        if not name.startswith("_")
+    ]
+    assert {"order", "orders", "emotion_readings", "context"} <= {name for name, _ in reads}
+    for name, read in reads:
+        assert not [p for p in inspect.signature(read).parameters if "customer" in p], name
+    other = next(c for c in _ids(seeded_store, Customer) if c != owner)
+    with pytest.raises(TypeError):
+        scope.orders(customer_id=other)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("tool_name", sorted(ID_TOOLS))
-def test_id_tools_refuse_every_foreign_id(
-    seeded_store: CRMStore, owner: str, tool_name: str
+@pytest.mark.parametrize("read_name", sorted(ID_READS))
+def test_a_refusal_names_no_one_and_reads_like_a_missing_record(
+    seeded_store: CRMStore, owner: str, read_name: str
 ) -> None:
-    tool = next(t for t in build_read_tools(seeded_store, owner) if t.name == tool_name)
-    argument, model = ID_TOOLS[tool_name]
-    own = _ids(seeded_store, model, owner=owner)
+    read, model = ID_READS[read_name]
+    scope = seeded_store.scope(owner)
     foreign = _ids(seeded_store, model, owner=owner, others=True)
     with seeded_store.reading() as session:
         foreign_names = {
             c.last_name for c in session.scalars(select(Customer).where(Customer.id != owner))
         }
+    refusals = []
     for record_id in foreign:
-        answer = tool.invoke({argument: record_id})
-        assert answer.startswith("REFUSED:"), (record_id, answer)
-        assert not any(name in answer for name in foreign_names)
-    # A made-up id gets the very same refusal: the model cannot probe what exists.
-    made_up = tool.invoke({argument: "CMD-999999"})
-    assert made_up.replace("CMD-999999", "X") == tool.invoke({argument: foreign[0]}).replace(
-        foreign[0], "X"
+        with pytest.raises(AccessDeniedError) as refused:
+            read(scope, record_id)
+        refusals.append(str(refused.value))
+        assert not any(name in refusals[-1] for name in foreign_names), refusals[-1]
+    # A made-up id gets the very same message: what it says cannot tell what exists.
+    with pytest.raises(RecordNotFoundError) as missing:
+        read(scope, "CMD-999999")
+    assert str(missing.value).replace("CMD-999999", "X") == refusals[0].replace(
+        str(foreign[0]), "X"
     )
-    for record_id in own:
-        assert not tool.invoke({argument: record_id}).startswith("REFUSED")
 
 
-@pytest.mark.parametrize("tool_name", sorted(ID_TOOLS) + sorted(LIST_TOOLS))
-def test_tools_refuse_a_customer_id_argument(
-    seeded_store: CRMStore, owner: str, tool_name: str
+@pytest.mark.parametrize("read_name", sorted(LIST_READS))
+def test_list_reads_return_only_the_customers_records(
+    seeded_store: CRMStore, owner: str, read_name: str
 ) -> None:
-    tool = next(t for t in build_read_tools(seeded_store, owner) if t.name == tool_name)
-    other = next(c for c in _ids(seeded_store, Customer) if c != owner)
-    arguments: dict[str, Any] = dict(LIST_TOOLS.get(tool_name, {}))
-    if tool_name in ID_TOOLS:
-        argument, model = ID_TOOLS[tool_name]
-        arguments[argument] = (
-            _ids(seeded_store, model, owner=other)[0]
-            if _ids(seeded_store, model, owner=other)
-            else "X"
-        )
-    answer = tool.invoke({**arguments, "customer_id": other})
-    other_email = seeded_store.find_customer(other).email
-    assert other not in answer.replace("customer_id", "")
-    assert other_email not in answer
-    assert isinstance(tool.args_schema, type)
-    if tool.args_schema.model_fields:
-        assert answer.startswith("REFUSED: invalid arguments"), answer
-    else:
-        # LangChain skips validation for tools without arguments: the extra argument is
-        # dropped, and the answer is still about the scoped customer only.
-        payload = json.loads(answer)
-        items = payload if isinstance(payload, list) else [payload]
-        model = LIST_MODELS[tool_name]
-        own = {owner} if model is Customer else set(_ids(seeded_store, model, owner=owner))
-        assert all(item["id"] in own for item in items)
-
-
-@pytest.mark.parametrize("tool_name", sorted(LIST_TOOLS))
-def test_list_tools_return_only_the_customers_records(
-    seeded_store: CRMStore, owner: str, tool_name: str
-) -> None:
-    tool = next(t for t in build_read_tools(seeded_store, owner) if t.name == tool_name)
-    payload = json.loads(tool.invoke(LIST_TOOLS[tool_name]))
-    items = payload if isinstance(payload, list) else [payload]
-    assert items, f"{tool_name} returned nothing for the busiest customer"
-    model = LIST_MODELS[tool_name]
+    read, model = LIST_READS[read_name]
+    items = read(seeded_store.scope(owner))
+    assert items, f"{read_name} returned nothing for the busiest customer"
     own = set(_ids(seeded_store, model, owner=owner)) if model is not Customer else {owner}
     for item in items:
-        assert item["id"] in own
-    if tool_name == "get_conversation_history":
+        assert item.id in own
+    if read_name == "conversations":
         own_messages = set(_ids(seeded_store, Message, owner=owner))
         for conversation in items:
-            assert {m["id"] for m in conversation["messages"]} <= own_messages
+            assert {m.id for m in conversation.messages} <= own_messages
 
 
 def test_conversation_readings_come_in_order(seeded_store: CRMStore, owner: str) -> None:

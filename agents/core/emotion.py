@@ -1,21 +1,33 @@
-"""What a reading of a customer's message says, as validated data.
+"""An emotion reading: the one type from the reader to the graph, the store and the UI.
 
-An `EmotionReading` is produced by the fast reader (every message), the deep LLM reader
-(where configured) or their fusion, and is what routing, drafting and the dashboards read.
-`to_record()` / `from_record()` map it onto the CRM store's `emotion_readings` row.
+An `EmotionReading` is produced by the emotion layer (the fast reader on every message,
+the deep LLM reader where configured, or their fusion), routes and drafts the support
+turn, is stored by the CRM (`tools/crm/readings.py` maps it onto its row) and is what the
+inbox, the handoff queue and the dashboard show. The labels and why they are these seven
+are explained in `agents/emotion/taxonomy.py`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.core.lang import Lang
-from agents.emotion.taxonomy import LABELS, EmotionLabel
 
+EmotionLabel = Literal[
+    "anger", "frustration", "anxiety", "sadness", "confusion", "neutral", "satisfaction"
+]
+"""Ressenti's customer-service emotion taxonomy."""
+LABELS: tuple[EmotionLabel, ...] = (
+    "anger",
+    "frustration",
+    "anxiety",
+    "sadness",
+    "confusion",
+    "neutral",
+    "satisfaction",
+)
 ReadingSource = Literal["fast", "deep", "fused"]
 Band = Literal["low", "medium", "high"]
 
@@ -29,6 +41,11 @@ def band_of(value: float) -> Band:
     if value < 0.67:
         return "medium"
     return "high"
+
+
+def label_scores(label: EmotionLabel) -> dict[EmotionLabel, float]:
+    """The distribution a reading gets when no scores are given: all on its label."""
+    return {name: 1.0 if name == label else 0.0 for name in LABELS}
 
 
 class EvidenceSpan(BaseModel):
@@ -72,21 +89,25 @@ class EmotionFlags(BaseModel):
 
 
 class EmotionReading(BaseModel):
-    """One reading of one customer message."""
+    """One reading of one customer message.
+
+    Only the label, valence and intensity are needed to build one: `scores` default to
+    the whole probability on the label, effort and urgency to 0, flags to none.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     label: EmotionLabel
     """The dominant emotion (the label with the highest score)."""
-    scores: dict[EmotionLabel, float]
-    """Probability of every taxonomy label; they sum to 1."""
+    scores: dict[EmotionLabel, float] = Field(default_factory=dict)
+    """Probability of every taxonomy label; they sum to 1 (not given: all on the label)."""
     valence: float = Field(ge=-1, le=1)
     """From -1 (very negative) to 1 (very positive)."""
     intensity: float = Field(ge=0, le=1)
     """How strongly the emotion is expressed, from 0 (flat) to 1 (extreme)."""
-    effort: float = Field(ge=0, le=1)
+    effort: float = Field(default=0.0, ge=0, le=1)
     """Customer effort: repeated contacts, waiting, being passed around; 0 none, 1 extreme."""
-    urgency: float = Field(ge=0, le=1)
+    urgency: float = Field(default=0.0, ge=0, le=1)
     """How soon the matter must be handled, from 0 (no hurry) to 1 (now)."""
     flags: EmotionFlags = Field(default_factory=EmotionFlags)
     """Situations to handle specially."""
@@ -100,6 +121,13 @@ class EmotionReading(BaseModel):
     """What caused the emotion (deep reader only), e.g. "order 1042 is 6 days late"."""
     rationale: str | None = None
     """Short explanation of the reading (deep reader only)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scores_default_to_the_label(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("scores") is None and data.get("label") in LABELS:
+            return {**data, "scores": label_scores(data["label"])}
+        return data
 
     @field_validator("scores")
     @classmethod
@@ -128,68 +156,3 @@ class EmotionReading(BaseModel):
     @property
     def effort_band(self) -> Band:
         return band_of(self.effort)
-
-    # --- mappings ------------------------------------------------------------------
-    def output_fields(self) -> dict[str, Any]:
-        """The reading as written by `ressenti emotion` (JSON-ready)."""
-        return self.model_dump(mode="json")
-
-    def to_record(
-        self,
-        *,
-        message_id: str,
-        conversation_id: str,
-        customer_id: str,
-        created_at: datetime,
-    ) -> dict[str, Any]:
-        """The row of the CRM store's `emotion_readings` table.
-
-        `scores`, `flags` and `evidence` are JSON-ready values (the store's JSON columns);
-        `evidence` is an object holding the spans plus the language, trigger and rationale,
-        so that nothing of the reading is lost in the round trip.
-        """
-        return {
-            "message_id": message_id,
-            "conversation_id": conversation_id,
-            "customer_id": customer_id,
-            "label": self.label,
-            "scores": dict(self.scores),
-            "valence": self.valence,
-            "intensity": self.intensity,
-            "effort": self.effort,
-            "urgency": self.urgency,
-            "flags": self.flags.model_dump(),
-            "evidence": {
-                "spans": [span.model_dump() for span in self.evidence],
-                "lang": self.lang,
-                "trigger": self.trigger,
-                "rationale": self.rationale,
-            },
-            "source": self.source,
-            "created_at": created_at,
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> EmotionReading:
-        """The reading stored in an `emotion_readings` row (JSON columns as text or values)."""
-
-        def loaded(value: Any) -> Any:
-            return json.loads(value) if isinstance(value, str | bytes) else value
-
-        evidence = loaded(record.get("evidence")) or {}
-        if isinstance(evidence, list):  # spans only
-            evidence = {"spans": evidence}
-        return cls(
-            label=record["label"],
-            scores=loaded(record["scores"]),
-            valence=record["valence"],
-            intensity=record["intensity"],
-            effort=record["effort"],
-            urgency=record["urgency"],
-            flags=EmotionFlags(**(loaded(record.get("flags")) or {})),
-            evidence=[EvidenceSpan(**span) for span in evidence.get("spans", [])],
-            lang=evidence.get("lang") or "fr",
-            source=record.get("source", "fast"),
-            trigger=evidence.get("trigger"),
-            rationale=evidence.get("rationale"),
-        )
