@@ -31,6 +31,9 @@ from tools.crm.store import CRMStore
 from tools.kb.search import KnowledgeBase
 from ui.shell import build, launch
 
+# Assertions wait on what the page shows; on 2 shared cores a relabel can take seconds.
+expect.set_options(timeout=20_000)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
