@@ -98,9 +98,9 @@ class RecordingContexts:
         self.inner = inner
         return self
 
-    def load(self, conversation_id: str) -> ConversationContext:
+    def load(self, conversation_id: str, message_id: int | None = None) -> ConversationContext:
         assert self.inner is not None, "a world wraps the context source before any turn"
-        context = self.inner.load(conversation_id)
+        context = self.inner.load(conversation_id, message_id)
         self.loaded.append(context.customer_id)
         return context
 
@@ -263,7 +263,7 @@ class Sandbox:
 def _turn(number: int, result: TurnResult) -> PlayedTurn:
     return PlayedTurn(
         number=number,
-        outcome=result.outcome,
+        outcome=result.outcome or result.status,
         draft=result.draft,
         handoff_json=result.handoff.model_dump_json() if result.handoff else "",
         rules=[hit.rule for hit in result.decision.hits] if result.decision else [],

@@ -17,6 +17,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents.core.config import Settings
+from tools.crm.database import SQLITE_BUSY_TIMEOUT_MS
 
 StateTypes = dict[str, tuple[str, ...]]
 """The types a checkpoint may hold: class names by module."""
@@ -50,7 +51,12 @@ def open_checkpointer(
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, check_same_thread=False)
+        connection = sqlite3.connect(
+            path, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+        # Several processes (the app, `ressenti worker`) write checkpoints at once.
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         saver = SqliteSaver(connection, serde=serializer(state_types))
         saver.setup()
         return saver, connection.close

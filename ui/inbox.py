@@ -1,8 +1,14 @@
 """The agent's inbox: the approval queue, one conversation in full, the decision buttons,
-and a simulated channel to create work (a demo customer writes in)."""
+and a simulated channel to create work (a demo customer writes in).
+
+A simulated message goes through the service's `Intake` like any channel's; a worker (the
+app's embedded one, or `ressenti worker`) runs its turn, and the page follows the turn's
+stage and draft as the worker records them. A decision names the draft the agent saw (its
+interrupt): one that came too late is told who decided first."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -12,12 +18,11 @@ import gradio as gr
 from agents.core.lang import Lang
 from agents.services.accounts import Account
 from agents.services.workspace import Workspace
-from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
+from agents.support.schemas import ApprovalDecision, TurnChannel
 from agents.support.service import (
-    ConversationBusyError,
-    DraftToken,
+    AlreadyDecidedError,
+    DraftCheckError,
     NothingPendingError,
-    TurnResult,
 )
 from ui import plots, render
 from ui.i18n import lang_of, t
@@ -27,6 +32,11 @@ from ui.session import require
 CHANNELS = ["email", "chat", "social", "form", "phone"]
 QUEUE_REFRESH_S = 20.0
 """How often an open inbox re-reads its queue (work arrives from other agents and channels)."""
+FOLLOW_POLL_S = 0.3
+"""How often the page re-reads a running turn's stage and draft."""
+FOLLOW_MAX_S = 900.0
+"""How long the page follows one turn before leaving it to the queue."""
+RUNNING = ("queued", "running", "decided")
 
 
 @dataclass
@@ -120,8 +130,10 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
                 )
         # Inside the tab: a Tabs block must hold nothing but tabs.
         timer = gr.Timer(QUEUE_REFRESH_S)
+        seen = gr.State(None)
+        """The interrupt of the draft shown (a decision names what the agent saw)."""
 
-    detail = [head, transcript, trajectory, card, sources, draft, checks]
+    detail = [head, transcript, trajectory, card, sources, draft, checks, seen]
 
     # --- renderers -----------------------------------------------------------------------
     def queue_update(lang: Lang, selected: str | None = None) -> Any:
@@ -135,7 +147,7 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
         )
 
     def empty_detail(lang: Lang) -> list[Any]:
-        return [t("no_selection", lang), "", None, "", "", "", ""]
+        return [t("no_selection", lang), "", None, "", "", "", "", None]
 
     def detail_of(conversation_id: str | None, lang: Lang) -> list[Any]:
         if not conversation_id:
@@ -150,6 +162,7 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
             render.passages(d.passages, request.citations if request else [], lang),
             request.draft if request else "",
             render.findings(request.findings, lang) if request else "",
+            d.interrupt_id,
         ]
 
     # --- callbacks -----------------------------------------------------------------------
@@ -163,26 +176,39 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
         require(who, "inbox", lang)
         return ["", *detail_of(selected, lang)]
 
-    def outcome_text(result: TurnResult, lang: Lang) -> str:
-        return f"**{t('outcome_' + result.outcome, lang)}** ({result.conversation_id})"
+    def outcome_text(conversation_id: str, lang: Lang) -> str:
+        turn = ws.support.turn_in_progress(conversation_id)
+        if turn is None or (turn.status in RUNNING and turn.outcome is None):
+            state, _ = ws.support.conversation_state(conversation_id)
+            key = "with_a_person" if state == "with_human" else "still_working"
+        else:
+            key = f"outcome_{turn.outcome}"
+        return f"**{t(key, lang)}** ({conversation_id})"
 
-    def streamed(events: Iterator[DraftToken | TurnResult], lang: Lang) -> Iterator[list[Any]]:
-        """Yields [status, queue, *detail] while the draft streams, then the final view."""
-        text = ""
-        skip_detail = [gr.skip()] * len(detail)
-        for event in events:
-            if isinstance(event, DraftToken):
-                text += event.text
-                view = list(skip_detail)
-                view[5] = text
-                yield [f"*{t('drafting', lang)}*", gr.skip(), *view]
-            else:
-                keep = event.conversation_id if event.outcome == "awaiting_approval" else None
-                yield [
-                    outcome_text(event, lang),
-                    queue_update(lang, keep),
-                    *detail_of(event.conversation_id, lang),
-                ]
+    def followed(conversation_id: str, lang: Lang) -> Iterator[list[Any]]:
+        """Yields [status, queue, *detail] while a worker runs the conversation's turn (its
+        stage, the draft so far), then the view where the turn stopped."""
+        deadline = time.monotonic() + FOLLOW_MAX_S
+        shown: tuple[str, str | None, str] | None = None
+        while time.monotonic() < deadline:
+            turn = ws.support.turn_in_progress(conversation_id)
+            if turn is None or turn.status not in RUNNING:
+                break
+            now = (turn.status, turn.stage, turn.draft_preview)
+            if now != shown:
+                shown = now
+                view = [gr.skip()] * len(detail)
+                view[5] = turn.draft_preview
+                stage = "stage_queued" if turn.stage is None else f"stage_{turn.stage}"
+                yield [f"*{t(stage, lang)}*", gr.skip(), *view]
+            time.sleep(FOLLOW_POLL_S)
+        turn = ws.support.turn_in_progress(conversation_id)
+        waiting = turn is not None and turn.status == "awaiting_approval"
+        yield [
+            outcome_text(conversation_id, lang),
+            queue_update(lang, conversation_id if waiting else None),
+            *detail_of(conversation_id, lang),
+        ]
 
     def submit_inbound(
         who: Account | None, choice: str, customer_id: str, chan: str, subj: str, text: str
@@ -192,21 +218,22 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
         if not (customer_id and text and text.strip()):
             raise gr.Error(t("need_text", lang))
         medium = cast(TurnChannel, chan if chan in CHANNELS else "email")
-        conversation_id = ws.inbox.open_demo_conversation(customer_id, medium, subj or "—")
-        message = InboundMessage(conversation_id=conversation_id, text=text.strip(), channel=medium)
-        yield [f"*{t('drafting', lang)}*", gr.skip(), *empty_detail(lang)]
-        try:
-            yield from streamed(ws.support.stream(message), lang)
-        except ConversationBusyError as exc:
-            raise gr.Error(t("busy", lang)) from exc
+        yield [f"*{t('stage_queued', lang)}*", gr.skip(), *empty_detail(lang)]
+        received = ws.inbox.simulate_inbound(customer_id, medium, subj or "—", text.strip())
+        yield from followed(received.conversation_id, lang)
 
     def decide(action: str) -> Any:
         def run(
-            who: Account | None, choice: str, selected: str | None, text: str, note: str
+            who: Account | None,
+            choice: str,
+            selected: str | None,
+            text: str,
+            note: str,
+            interrupt_id: str | None,
         ) -> Iterator[list[Any]]:
             lang = lang_of(choice)
             account = require(who, "inbox", lang)
-            if not selected:
+            if not selected or not interrupt_id:
                 raise gr.Error(t("no_selection", lang))
             try:
                 decision = ApprovalDecision(
@@ -218,9 +245,16 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
             except ValueError as exc:
                 raise gr.Error(t("need_text", lang)) from exc
             try:
-                yield from streamed(ws.support.resume_stream(selected, decision), lang)
+                ws.support.decide(selected, interrupt_id, decision, account.email)
+            except AlreadyDecidedError as exc:
+                at = f"{exc.at:%H:%M:%S}"
+                raise gr.Error(t("already_decided", lang, who=exc.reviewer, at=at)) from exc
+            except DraftCheckError as exc:
+                problems = "; ".join(f.detail for f in exc.findings if f.blocking)
+                raise gr.Error(t("edit_blocked", lang, problems=problems)) from exc
             except NothingPendingError as exc:
                 raise gr.Error(t("nothing_pending", lang)) from exc
+            yield from followed(selected, lang)
 
         return run
 
@@ -250,7 +284,7 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
     ]:
         button.click(
             decide(action),
-            [account, language, queue, draft, instruction],
+            [account, language, queue, draft, instruction, seen],
             view_outputs,
             api_name=False,
         )
@@ -269,7 +303,7 @@ def refresh_queue_quiet(ws: Workspace, queue_update: Any, detail_of: Any) -> Any
     def run(who: Account | None, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
         if who is None or not who.may_open("inbox"):
-            return [gr.skip()] * 8
+            return [gr.skip()] * 9
         return [queue_update(lang, selected), *detail_of(selected, lang)]
 
     return run

@@ -178,7 +178,7 @@ def _first_view(ws: Workspace) -> Any:
     def run(who: Account | None, choice: str) -> list[Any]:
         lang = lang_of(choice)
         if who is None or not who.may_open("inbox"):
-            return [gr.skip()] * 8
+            return [gr.skip()] * 9
         items = ws.inbox.queue()
         return [
             gr.update(
@@ -186,13 +186,21 @@ def _first_view(ws: Workspace) -> Any:
                 value=None,
             ),
             t("no_selection", lang),
-            *([gr.skip()] * 6),
+            *([gr.skip()] * 7),
         ]
 
     return run
 
 
-def launch(page: gr.Blocks, settings: Settings, *, port: int | None = None) -> gr.Blocks:
+def launch(
+    page: gr.Blocks,
+    settings: Settings,
+    *,
+    port: int | None = None,
+    workspace: Workspace | None = None,
+) -> gr.Blocks:
+    """Serves the page; then starts what runs beside it in this process (`workspace`'s
+    recovery pass and embedded turn and delivery workers)."""
     page.queue().launch(
         server_name=settings.app_host,
         server_port=port or settings.app_port,
@@ -203,6 +211,8 @@ def launch(page: gr.Blocks, settings: Settings, *, port: int | None = None) -> g
         theme=THEME,
         css=CSS,
     )
+    if workspace is not None:
+        workspace.start()
     return page
 
 
@@ -210,7 +220,7 @@ def main() -> None:
     settings = Settings()
     root = Root(settings, report=lambda line: print(line, flush=True))
     try:
-        page = launch(build(root.workspace), settings)
+        page = launch(build(root.workspace), settings, workspace=root.workspace)
         # Printed once the page answers, so the URL is never shown before it works.
         print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
         page.block_thread()

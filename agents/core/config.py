@@ -119,6 +119,54 @@ class Settings(BaseSettings):
     app_port: int = Field(default=7860, gt=0, lt=65536)
     """Port the Gradio app listens on."""
 
+    demo_mode: bool = False
+    """The embedded demo: the demo company's data and accounts. Auto-approval of drafts
+    (`ressenti support run --auto-approve`) is allowed only here or in a throwaway data
+    folder (under the system's temporary directory)."""
+
+    # --- Turns, workers and delivery (docs/turn-lifecycle.md) ---------------------------
+    embedded_worker: bool = True
+    """Whether the app runs the turn and delivery workers in its own process (`make run`);
+    turn it off when `ressenti worker` runs them apart."""
+
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    """Turns one worker process runs at the same time (each waits mostly on the model)."""
+
+    worker_poll_s: float = Field(default=0.5, gt=0, le=60)
+    """How often an idle worker looks for queued turns and due deliveries (a message
+    received in the same process wakes it at once)."""
+
+    turn_lease_s: float = Field(default=30.0, ge=1)
+    """How long a worker's claim on a turn lasts without being renewed (it renews it while
+    the turn runs); past it the turn is taken back and retried once, then handed to a
+    person."""
+
+    turn_max_attempts: int = Field(default=2, ge=1, le=5)
+    """Runs a turn gets when its worker dies (2: one retry), then it goes to a person."""
+
+    draft_preview_interval_s: float = Field(default=0.5, gt=0)
+    """How often the draft so far is written to `turns.draft_preview` while it streams."""
+
+    reopen_to_human_h: float = Field(default=24.0, ge=0)
+    """A message on a resolved conversation goes straight back to a person if one owned it
+    less than this many hours ago; otherwise the copilot handles it."""
+
+    delivery_max_attempts: int = Field(default=5, ge=1, le=50)
+    """Attempts to deliver one outbox row before it is `dead` (an agent can retry it)."""
+
+    delivery_backoff_s: float = Field(default=5.0, gt=0)
+    """Wait before the second attempt; doubled at each further attempt."""
+
+    delivery_backoff_max_s: float = Field(default=900.0, gt=0)
+    """The longest wait between two attempts."""
+
+    delivery_lease_s: float = Field(default=120.0, ge=1)
+    """How long one send may take before the row counts as interrupted mid-send."""
+
+    crash_at: str | None = None
+    """Fault injection for the tests only: the name of a crash point (`after_claim`,
+    `before_apply`, `after_apply`, `after_send`) where the process kills itself."""
+
     # --- Thresholds (escalation rules live in the policy YAML, see escalation_policy_path) --
     escalation_policy_path: Path | None = None
     """A YAML escalation policy replacing the default `agents/support/escalation_policy.yaml`."""

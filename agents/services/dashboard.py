@@ -41,7 +41,7 @@ class ConversationFacts:
 
     @property
     def escalated(self) -> bool:
-        return self.status == "handed_off" or bool(self.reasons)
+        return self.status in ("with_human", "handed_off") or bool(self.reasons)
 
     def group(self, dimension: Dimension) -> str:
         return self.channel if dimension == "channel" else self.segment

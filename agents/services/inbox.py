@@ -1,10 +1,9 @@
 """What the agent's inbox shows, read from the support service and the CRM store.
 
 The queue (drafts waiting for a human), one conversation's detail (transcript with a
-reading per customer message, trajectory, customer card, cited passages, the draft), the
-demo customers a tester can write as, and a new conversation for a simulated inbound
-message. Read-only except `open_demo_conversation`, which only opens a conversation
-(the message itself goes through `SupportService.stream`).
+reading per customer message, trajectory, customer card, cited passages, the draft, and
+the stage of a turn under way), the demo customers a tester can write as, and a simulated
+inbound message (through `Intake`, like any channel's: a worker runs its turn).
 """
 
 from __future__ import annotations
@@ -14,15 +13,17 @@ from datetime import datetime
 
 from agents.core.emotion import EmotionReading
 from agents.core.priority import most_urgent_first
+from agents.support.intake import InboundEnvelope
 from agents.support.schemas import (
     ApprovalRequest,
     HandoffPackage,
     Passage,
     TurnChannel,
 )
-from agents.support.service import SupportService
+from agents.support.service import PendingApproval, SupportService, TurnInProgress
 from tools.crm.errors import CRMError
 from tools.crm.store import CRMStore
+from tools.crm.turns import Received
 from tools.crm.views import CustomerContext, CustomerProfile, MessageView, StoredReading
 
 
@@ -32,6 +33,8 @@ class QueueItem:
 
     request: ApprovalRequest
     customer_name: str
+    interrupt_id: str = ""
+    """What a decision on this draft names."""
 
     @property
     def conversation_id(self) -> str:
@@ -48,17 +51,31 @@ class TranscriptLine:
     reading: EmotionReading | None
     """The emotion reading of a customer message (None for the agent's lines)."""
     pending: bool = False
-    """The message of the turn in progress (not in the CRM until the turn ends)."""
+    """The message of the turn in progress (its reading is stored when the turn ends)."""
 
     @classmethod
-    def of(cls, message: MessageView, stored: StoredReading | None) -> TranscriptLine:
+    def of(
+        cls,
+        message: MessageView,
+        stored: StoredReading | None,
+        turn: TurnInProgress | None = None,
+    ) -> TranscriptLine:
+        pending = turn is not None and turn.message_id == message.id and turn.status not in FINISHED
+        reading = stored.reading if stored else None
+        if reading is None and turn is not None and turn.message_id == message.id:
+            reading = turn.reading
         return cls(
             author=message.author,
             name=message.author_name,
             text=message.text,
             sent_at=message.sent_at,
-            reading=stored.reading if stored else None,
+            reading=reading,
+            pending=pending,
         )
+
+
+FINISHED = ("done", "to_human")
+"""Turn statuses after which a turn's message is no longer new."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,13 @@ class ConversationDetail:
     """The pending approval, when the conversation waits for one."""
     trajectory: list[EmotionReading] = field(default_factory=list)
     """This conversation's readings, oldest first (the turn in progress last)."""
+    interrupt_id: str | None = None
+    """What a decision on the pending draft names."""
+    state: str = "open"
+    """The conversation's state: `open`, `awaiting_approval`, `with_human` or `resolved`."""
+    assignee: str | None = None
+    turn: TurnInProgress | None = None
+    """The latest turn: its status, stage and draft so far (while a worker runs it)."""
 
 
 def queue_order(request: ApprovalRequest) -> tuple[int, float, float]:
@@ -94,8 +118,12 @@ class Inbox:
 
     def queue(self) -> list[QueueItem]:
         """Drafts waiting for approval, sorted by priority and emotion."""
-        requests = sorted(self.support.pending(), key=queue_order)
-        return [QueueItem(r, self._name(r.customer_id)) for r in requests]
+        waiting: list[PendingApproval] = sorted(
+            self.support.pending(), key=lambda p: queue_order(p.request)
+        )
+        return [
+            QueueItem(p.request, self._name(p.request.customer_id), p.interrupt_id) for p in waiting
+        ]
 
     def handoffs(self) -> list[tuple[HandoffPackage, str]]:
         """Handed-off conversations with their packages and the customer's name."""
@@ -109,25 +137,15 @@ class Inbox:
             scope.conversation_readings(conversation_id), key=lambda r: (r.created_at, r.id)
         )
         by_message = {r.message_id: r for r in readings}
-        transcript = [TranscriptLine.of(m, by_message.get(m.id)) for m in conversation.messages]
-        trajectory = [r.reading for r in readings]
         turn = self.support.turn_in_progress(conversation_id)
-        if turn is not None and turn.outcome == "awaiting_approval":
-            transcript.append(
-                TranscriptLine(
-                    author="customer",
-                    name=None,
-                    text=turn.message.text,
-                    sent_at=turn.message.received_at,
-                    reading=turn.reading,
-                    pending=True,
-                )
-            )
-            if turn.reading is not None:
-                trajectory.append(turn.reading)
-        request = next(
-            (r for r in self.support.pending() if r.conversation_id == conversation_id), None
-        )
+        transcript = [
+            TranscriptLine.of(m, by_message.get(m.id), turn) for m in conversation.messages
+        ]
+        trajectory = [r.reading for r in readings]
+        if turn is not None and turn.reading is not None and turn.message_id not in by_message:
+            trajectory.append(turn.reading)
+        pending = self.support.pending_for(conversation_id)
+        state, assignee = self.store.turns.conversation_state(conversation_id)
         return ConversationDetail(
             conversation_id=conversation_id,
             subject=conversation.subject,
@@ -135,13 +153,24 @@ class Inbox:
             transcript=transcript,
             customer=scope.context(current_conversation=conversation_id),
             passages=turn.passages if turn else [],
-            request=request,
+            request=pending.request if pending else None,
             trajectory=trajectory,
+            interrupt_id=pending.interrupt_id if pending else None,
+            state=state,
+            assignee=assignee,
+            turn=turn,
         )
 
     def demo_customers(self, limit: int = 30) -> list[CustomerProfile]:
         return self.store.list_customers(limit=limit)
 
-    def open_demo_conversation(self, customer_id: str, channel: TurnChannel, subject: str) -> str:
-        """A new conversation for a demo customer, as the channel would open it."""
-        return self.store.open_conversation(customer_id, channel=channel, subject=subject[:200])
+    def simulate_inbound(
+        self, customer_id: str, channel: TurnChannel, subject: str, text: str
+    ) -> Received:
+        """A demo customer writes in on a new conversation: the message goes through
+        `Intake` like any channel's, and a worker runs its turn."""
+        return self.support.receive(
+            InboundEnvelope(
+                channel=channel, text=text, customer_id=customer_id, subject=subject[:200]
+            )
+        )

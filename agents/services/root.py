@@ -9,14 +9,15 @@ What it opens, each on first use (so `ressenti users list` never loads the knowl
   through `report`);
 - the LLM client;
 - one checkpointer for both graphs (its serializer allows the union of their state types);
-- the thread index over the checkpoint database (on the store's engine when the checkpoints
-  live in the CRM database);
 - the emotion reader (the fast reader, fused with the deep LLM reading where configured).
 
-One clock stamps everything: the store's rows, both graphs' deps and the thread index.
-From those parts it builds the support and marketing services, the evaluations, the
-accounts, the inbox, the dashboard figures and the app's `Workspace`. `close()` closes each
-part it opened, once, newest first.
+One clock stamps everything: the store's rows (turns, leases, decisions, deliveries
+included) and both graphs' deps. From those parts it builds the support and marketing
+services (the support service holds the `Intake` and the turn worker), the delivery
+worker, the evaluations, the accounts, the inbox, the dashboard figures and the app's
+`Workspace`; `doctor()` runs the recovery pass and `start_workers()` runs the turn and
+delivery workers in this process (the app's embedded worker, `ressenti worker`).
+`close()` stops the workers and closes each part it opened, once, newest first.
 
 Tests, benchmarks and the evaluation sandbox replace parts with `Overrides`, given when
 the root is built; nothing is patched into a service afterwards.
@@ -25,7 +26,7 @@ the root is built; nothing is patched into a service afterwards.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -42,13 +43,19 @@ from agents.services.dashboard import DashboardData, dashboard_data
 from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
 from agents.services.workspace import Workspace
-from agents.support.adapters import CRMContextSource, CRMSupportWriter, EmotionLayerReader
+from agents.support.adapters import (
+    CRMContextSource,
+    CRMInboundSource,
+    CRMSupportWriter,
+    EmotionLayerReader,
+)
+from agents.support.delivery import ChannelSender, DeliveryWorker, LocalRecordSender
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import ContextSource, EmotionReader
+from agents.support.recovery import RepairReport, doctor
 from agents.support.service import STATE_TYPES as SUPPORT_STATE_TYPES
 from agents.support.service import SupportService
-from agents.support.threads import ThreadIndex, engine_for
 from evals.world import ContextWrapper
 from knowledge import KNOWLEDGE_DIR
 from tools.checkpoints import StateTypes, open_checkpointer, union
@@ -85,6 +92,9 @@ class Overrides:
     """What both graphs search (else the configured knowledge base)."""
     contexts: ContextWrapper | None = None
     """Wraps the support graph's CRM context source."""
+    senders: Mapping[str, ChannelSender] | None = None
+    """The delivery worker's sender for each conversation channel (a channel without one
+    uses the demo "none" channel, which records each send locally)."""
 
 
 class Root:
@@ -177,19 +187,6 @@ class Root:
         return saver
 
     @property
-    def threads(self) -> ThreadIndex:
-        """The support threads' index, in the checkpoint database."""
-        return self._once("threads", self._open_threads)
-
-    def _open_threads(self) -> ThreadIndex:
-        url = self.settings.resolved_checkpoint_url()
-        if same_database(url, self.settings.resolved_database_url()):
-            return ThreadIndex(self.store.engine, clock=self.clock)
-        engine = engine_for(url)
-        self._closers.append(engine.dispose)
-        return ThreadIndex(engine, clock=self.clock)
-
-    @property
     def emotions(self) -> EmotionReader:
         """The support graph's emotion reader."""
         return self._once("emotions", self._open_emotions)
@@ -220,14 +217,45 @@ class Root:
             emotions=self.emotions,
             knowledge=self.knowledge,
             writer=CRMSupportWriter(self.store),
+            inbound=CRMInboundSource(self.store),
             clock=self.clock,
         )
 
     @property
     def support(self) -> SupportService:
-        return self._once(
-            "support", lambda: SupportService(self.support_deps, self.checkpointer, self.threads)
+        """The support service: intake, the turn worker, decisions, queues."""
+        return self._once("support", self._support)
+
+    def _support(self) -> SupportService:
+        service = SupportService(self.support_deps, self.checkpointer, self.store)
+        self._closers.append(service.worker.stop)
+        return service
+
+    @property
+    def delivery(self) -> DeliveryWorker:
+        """The delivery worker over the outbox (its senders: `Overrides.senders`, else the
+        demo "none" channel, recorded in `<data_dir>/outbound/none.jsonl`)."""
+        return self._once("delivery", self._delivery)
+
+    def _delivery(self) -> DeliveryWorker:
+        fallback = LocalRecordSender(self.settings.data_dir / "outbound" / "none.jsonl")
+        worker = DeliveryWorker(
+            self.store, self.settings, self.overrides.senders or {}, fallback=fallback
         )
+        self._closers.append(worker.stop)
+        return worker
+
+    def doctor(self) -> RepairReport:
+        """The recovery pass over the CRM, the checkpoints and the outbox."""
+        return doctor(self.support, self.delivery)
+
+    def start_workers(self) -> RepairReport:
+        """Runs the recovery pass, then the turn worker pool and the delivery worker on
+        this process's threads (stopped by `close`)."""
+        report = self.doctor()
+        self.support.worker.start()
+        self.delivery.start()
+        return report
 
     @property
     def marketing(self) -> MarketingService:
@@ -281,9 +309,16 @@ class Root:
                 inbox=self.inbox,
                 marketing=self.marketing,
                 evaluations=self.evaluations,
+                on_start=self._start_embedded,
                 on_close=self.close,
             ),
         )
+
+    def _start_embedded(self) -> None:
+        if self.settings.embedded_worker:
+            report = self.start_workers()
+            for line in report.lines():
+                self._report(f"recovery: {line}")
 
     def close(self) -> None:
         """Close every part opened, once each, newest first (again: nothing to do)."""
@@ -306,15 +341,3 @@ def open_support_world(
     """A root for one evaluation world (`evals.world.OpenSupportWorld`): the evaluation
     sandbox opens one per worker, with that worker's LLM client and context recorder."""
     return Root(settings, Overrides(llm=llm, contexts=contexts))
-
-
-def same_database(a: str, b: str) -> bool:
-    """Whether two URLs name one database (`postgres://`, `postgresql://` and
-    `postgresql+psycopg://` alike)."""
-
-    def key(url: str) -> tuple[str, str]:
-        scheme, _, rest = url.partition("://")
-        dialect = scheme.split("+", 1)[0]
-        return ("postgresql" if dialect == "postgres" else dialect, rest)
-
-    return key(a) == key(b)

@@ -27,11 +27,18 @@ class Workspace:
     inbox: Inbox
     marketing: MarketingService
     evaluations: Evaluations
+    on_start: Callable[[], None] = lambda: None
+    """Starts what runs beside the app (the recovery pass and the embedded workers)."""
     on_close: Callable[[], None] = lambda: None
     """Closes what the workspace was built from (the root that opened it)."""
 
     def dashboard(self) -> DashboardData:
         return dashboard_data(self.store)
+
+    def start(self) -> None:
+        """Called once the app is up: recovery, then the embedded turn and delivery
+        workers (unless `embedded_worker` is off because `ressenti worker` runs them)."""
+        self.on_start()
 
     def close(self) -> None:
         self.on_close()

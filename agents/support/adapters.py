@@ -3,7 +3,9 @@
 - `CRMContextSource`: resolves the conversation's customer from the store (never from the
   message) and loads that customer's context through a `CustomerScope`, so nothing the
   customer writes can widen whose data is read.
-- `CRMSupportWriter`: the turn's side effects through `CRMWriter` (one conversation).
+- `CRMInboundSource`: the stored inbound message a turn answers.
+- `CRMSupportWriter`: the turn's side effects through the lifecycle transactions of
+  `tools/crm/turns.py` (each one written once, whoever replays it).
 - `EmotionLayerReader`: the emotion layer (fast reader, deep reading where configured).
 - the knowledge base's `KnowledgeBase` already satisfies its own `KnowledgeSearch`.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
@@ -29,7 +32,13 @@ from agents.support.ports import (
     ConversationContext,
     UnknownConversationError,
 )
-from agents.support.schemas import HandoffPackage, HistoryLine, InboundMessage
+from agents.support.schemas import (
+    HandoffPackage,
+    HistoryLine,
+    InboundMessage,
+    Outcome,
+    TurnChannel,
+)
 from tools.crm.errors import ConversationNotFoundError
 from tools.crm.store import CRMStore
 from tools.crm.views import CustomerContext
@@ -54,7 +63,7 @@ class CRMContextSource:
     def __init__(self, store: CRMStore) -> None:
         self.store = store
 
-    def load(self, conversation_id: str) -> ConversationContext:
+    def load(self, conversation_id: str, message_id: int | None = None) -> ConversationContext:
         try:
             customer_id = self.store.conversation_customer(conversation_id)
         except ConversationNotFoundError as exc:
@@ -62,6 +71,7 @@ class CRMContextSource:
         scope = self.store.scope(customer_id)
         context = scope.context(current_conversation=conversation_id)
         current = scope.conversation(conversation_id)
+        earlier = [m for m in current.messages if message_id is None or m.id < message_id]
         history = [
             HistoryLine(
                 author="customer"
@@ -72,7 +82,7 @@ class CRMContextSource:
                 text=m.text,
                 at=m.sent_at,
             )
-            for m in current.messages
+            for m in earlier
         ]
         since = self.store.clock() - timedelta(days=30)
         recent_contacts = sum(1 for c in context.past_conversations if c.started_at >= since)
@@ -118,52 +128,54 @@ class EmotionLayerReader:
         )
 
 
-class CRMSupportWriter:
-    """The turn's side effects in the CRM store (used by `commit` and `handoff` only)."""
+class CRMInboundSource:
+    """The inbound messages `Intake` stored, read back for the turn that answers them."""
 
     def __init__(self, store: CRMStore) -> None:
         self.store = store
 
-    def log_inbound(
-        self, message: InboundMessage, customer_id: str, reading: EmotionReading
-    ) -> str:
-        writer = self.store.writer(message.conversation_id)
-        message_id = writer.log_message("customer", message.text, sent_at=message.received_at)
-        writer.record_emotion_reading(message_id, reading)
-        return str(message_id)
-
-    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
-        writer = self.store.writer(conversation_id)
-        approval_id = writer.record_approval(
-            decision=record.decision.action,
-            reviewer=record.decision.reviewer,
-            draft_text=record.draft,
-            final_text=record.final_text,
-        )
-        outbox_id = writer.queue_reply(approval_id)
-        writer.log_message(
-            "agent", record.final_text or record.draft, author_name=record.decision.reviewer
-        )
-        return str(outbox_id)
-
-    def record_decision(
-        self, conversation_id: str, customer_id: str, record: ApprovalRecord
-    ) -> None:
-        self.store.writer(conversation_id).record_approval(
-            decision=record.decision.action,
-            reviewer=record.decision.reviewer,
-            draft_text=record.draft,
-            final_text=record.final_text,
-            instruction=record.decision.instruction,
+    def inbound(self, message_id: int) -> InboundMessage:
+        found = self.store.inbound_message(message_id)
+        return InboundMessage(
+            conversation_id=found.conversation_id,
+            text=found.text,
+            channel=cast(TurnChannel, found.channel),
+            message_id=str(found.id),
+            received_at=found.sent_at,
         )
 
-    def open_handoff(self, package: HandoffPackage) -> str:
-        writer = self.store.writer(package.conversation_id)
+
+class CRMSupportWriter:
+    """The turn's side effects in the CRM store (used by `commit` and `handoff` only),
+    each one a lifecycle transaction that a replay leaves as it is."""
+
+    def __init__(self, store: CRMStore) -> None:
+        self.store = store
+
+    def apply(
+        self, record: ApprovalRecord, reading: EmotionReading | None, holder: str | None
+    ) -> Outcome:
+        if record.approval_id is None:
+            raise ValueError("a decision is applied through the approval that claimed it")
+        applied = self.store.turns.apply(record.approval_id, reading=reading, holder=holder)
+        return cast(Outcome, applied.outcome)
+
+    def hand_off(
+        self,
+        turn_id: str,
+        package: HandoffPackage,
+        reading: EmotionReading | None,
+        record: ApprovalRecord | None,
+        holder: str | None,
+    ) -> Outcome:
         reasons = ", ".join(hit.rule for hit in package.reasons) or "handoff"
-        return str(
-            writer.open_handoff_ticket(
-                subject=f"Handoff: {reasons}"[:200],
-                summary=package.model_dump_json(indent=1),
-                priority=package.priority,
-            )
+        outcome = self.store.turns.hand_off(
+            turn_id,
+            package=package.model_dump(mode="json"),
+            priority=package.priority,
+            reason=reasons,
+            reading=reading,
+            approval_id=record.approval_id if record else None,
+            holder=holder,
         )
+        return cast(Outcome, outcome)

@@ -1,15 +1,19 @@
-"""The support turn as a LangGraph graph: one thread per conversation.
+"""The support turn as a LangGraph graph: one thread per turn (docs/turn-lifecycle.md).
 
     load_context → read_emotion → retrieve → assess → route
     route: escalate → handoff → END, otherwise → draft → check
     check: blocking finding → draft again (bounded), or → handoff; else → approve
     approve: accept / edit / reject → commit → END; respond → draft (bounded); take over → handoff
 
-Retrieval runs before routing because "no good passage" is itself an escalation rule.
-Every model judgement is a typed value; routing is `EscalationPolicy.decide` over them.
-The only side effects are in `commit` and `handoff`, after the decision that allows them;
-`approve` raises `interrupt()` and a resumed node re-runs from its start, so nothing
-before the interrupt has effects.
+A turn starts from its stored inbound message (`Intake` stored it, with the turn, before
+anything reads it): `load_context` reads it back by id. Retrieval runs before routing
+because "no good passage" is itself an escalation rule. Every model judgement is a typed
+value; routing is `EscalationPolicy.decide` over them. The only side effects are in
+`commit` and `handoff`, after the decision that allows them, and each is written once
+(keyed by the decision's approval row, or by the turn): `approve` raises `interrupt()`, a
+resumed node re-runs from its start, and a replayed `commit` or `handoff` changes nothing.
+A turn that fails outside these steps goes to a person with `failure_package` (the
+worker's failure path).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -29,6 +34,7 @@ import prompts
 from agents.core.config import Settings
 from agents.core.diff import edit_diff
 from agents.core.emotion import EmotionReading
+from agents.core.faults import crash_point
 from agents.core.lang import Lang
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
@@ -40,13 +46,14 @@ from agents.support.ports import (
     ContextSource,
     ConversationContext,
     EmotionReader,
+    InboundSource,
     SupportWriter,
 )
 from agents.support.schemas import (
-    ApprovalDecision,
     ApprovalRequest,
     Assessment,
     CheckFinding,
+    DecisionToApply,
     HandoffPackage,
     InboundMessage,
     Outcome,
@@ -68,18 +75,27 @@ class SupportDeps:
     emotions: EmotionReader
     knowledge: KnowledgeSearch
     writer: SupportWriter
+    inbound: InboundSource
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 class SupportInput(TypedDict):
-    """What starts a turn: one inbound message."""
+    """What starts a turn: the turn and its inbound message, both stored already."""
 
-    message: InboundMessage
+    turn_id: str
+    conversation_id: str
+    message_id: int
+    requested_by: str | None
+    """The agent who asked for this draft on a conversation they own (None: an inbound
+    turn). A requested draft is drafted even where the rules would hand off: a person
+    already has the conversation."""
 
 
 class SupportState(SupportInput, total=False):
     """The turn's state. Every field is reset by `load_context` at the start of a turn."""
 
+    message: InboundMessage
+    """The inbound message, as stored (read by `load_context`)."""
     context: ConversationContext
     """The customer's context, loaded for this conversation's customer only."""
     lang: Lang
@@ -152,11 +168,31 @@ def _hit(rule: str, description: str, **seen: SignalValue) -> RuleHit:
     return RuleHit(rule=rule, description=description, seen=seen)
 
 
+def _holder() -> str | None:
+    """The worker holding this turn's lease (its writes are refused once it lost it)."""
+    holder = get_config().get("configurable", {}).get("lease_owner")
+    return str(holder) if holder else None
+
+
+STAGE_OF_NODE: dict[str, str] = {
+    "load_context": "reading",
+    "read_emotion": "reading",
+    "retrieve": "searching",
+    "assess": "assessing",
+    "route": "assessing",
+    "draft": "drafting",
+    "check": "checking",
+}
+"""The stage a turn shows (`turns.stage`) while each node runs; other nodes leave it."""
+
+
 # --- nodes -------------------------------------------------------------------------------
 def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    message = state["message"]
-    context = _deps(runtime).contexts.load(message.conversation_id)
+    deps = _deps(runtime)
+    message = deps.inbound.inbound(state["message_id"])
+    context = deps.contexts.load(state["conversation_id"], state["message_id"])
     return {
+        "message": message,
         "context": context,
         "lang": reply_language(message, context),
         "passages": [],
@@ -239,6 +275,8 @@ def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
 
 
 def after_route(state: SupportState) -> Literal["draft", "handoff"]:
+    if state.get("requested_by"):
+        return "draft"  # a person asked for this draft on a conversation they own
     return "handoff" if state["decision"].escalate else "draft"
 
 
@@ -332,13 +370,15 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
         priority=state["decision"].priority,
         redrafts=state["redrafts"],
     )
-    answer = ApprovalDecision.model_validate(interrupt(request.model_dump(mode="json")))
+    claimed = DecisionToApply.model_validate(interrupt(request.model_dump(mode="json")))
+    answer = claimed.decision
     final = answer.text if answer.action == "edit" else state["draft"]
     record = ApprovalRecord(
         decision=answer,
         draft=state["draft"],
         final_text=final if answer.action in ("accept", "edit") else None,
         diff=edit_diff(state["draft"], final) if answer.action == "edit" and final else "",
+        approval_id=claimed.approval_id,
     )
     if answer.action in ("accept", "edit", "reject"):
         return Command(update={"approval": record}, goto="commit")
@@ -367,17 +407,15 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
 
 
 def commit(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    writer = _deps(runtime).writer
-    message = state["message"]
-    customer_id = state["context"].customer_id
+    """The decision's effects, in one transaction keyed by its approval (a replay is a
+    no-op): the reply in the transcript and the outbox, the reading, the new states."""
+    deps = _deps(runtime)
     record = state["approval"]
     assert record is not None  # only `approve` leads here, with a record
-    writer.log_inbound(message, customer_id, state["reading"])
-    if record.decision.action in ("accept", "edit"):
-        writer.send_reply(message.conversation_id, customer_id, record)
-        return {"outcome": "sent"}
-    writer.record_decision(message.conversation_id, customer_id, record)
-    return {"outcome": "rejected"}
+    crash_point(deps.settings, "before_apply")
+    outcome = deps.writer.apply(record, state.get("reading"), _holder())
+    crash_point(deps.settings, "after_apply")
+    return {"outcome": outcome}
 
 
 def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
@@ -403,13 +441,46 @@ def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
         suggested_opening=opening,
         last_message=message.text,
     )
-    deps.writer.log_inbound(message, context.customer_id, state["reading"])
-    record = state.get("approval")
-    if record is not None:
-        deps.writer.record_decision(message.conversation_id, context.customer_id, record)
-    deps.writer.open_handoff(package)
-    took_over = record is not None and record.decision.action == "take_over"
-    return {"handoff": package, "outcome": "taken_over" if took_over else "handed_off"}
+    outcome = deps.writer.hand_off(
+        state["turn_id"], package, state.get("reading"), state.get("approval"), _holder()
+    )
+    return {"handoff": package, "outcome": outcome}
+
+
+def failure_package(
+    *,
+    conversation_id: str,
+    customer_id: str,
+    first_name: str,
+    lang: Lang,
+    message: str,
+    reason: str,
+    stage: str | None,
+    policy: EscalationPolicy,
+) -> HandoffPackage:
+    """The minimal handoff package of a turn that failed (any error: the CRM, Chroma, the
+    emotion reader, a bug): the message and why, so a person can answer it."""
+    opening = policy.suggested_openings[lang]["high"].format(
+        name=first_name, agent=prompts.snippets("handoff")[lang]["agent_placeholder"]
+    )
+    hit = _hit(
+        "turn_failed",
+        "The turn failed before a reply could be drafted: a person answers.",
+        error=reason[:300],
+        stage=stage or "start",
+    )
+    return HandoffPackage(
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        lang=lang,
+        priority="high",
+        reasons=[hit],
+        summary=message[:300],
+        emotion_trajectory=[],
+        tried=[f"{stage or 'start'} failed: {reason}"],
+        suggested_opening=opening,
+        last_message=message,
+    )
 
 
 # --- the graph -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The CRM store and the emotion layer satisfy these through the adapters in
 `agents/support/adapters.py` (the knowledge base declares its own `KnowledgeSearch`, in
 `tools/kb/search.py`); unit tests use small in-memory versions. Reading and writing are
-separate: only the commit and handoff nodes touch a `SupportWriter`.
+separate: only the commit and handoff nodes touch a `SupportWriter`. A turn's inbound
+message is stored before the turn runs; the graph reads it through an `InboundSource`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agents.support.schemas import (
     HandoffPackage,
     HistoryLine,
     InboundMessage,
+    Outcome,
 )
 
 
@@ -48,8 +50,15 @@ class ConversationContext(BaseModel):
 
 
 class ContextSource(Protocol):
-    def load(self, conversation_id: str) -> ConversationContext:
-        """The conversation's customer context; raises `UnknownConversationError`."""
+    def load(self, conversation_id: str, message_id: int | None = None) -> ConversationContext:
+        """The conversation's customer context as of the inbound message `message_id` (its
+        history stops before it); raises `UnknownConversationError`."""
+        ...
+
+
+class InboundSource(Protocol):
+    def inbound(self, message_id: int) -> InboundMessage:
+        """The stored inbound message a turn answers (it is stored before the turn runs)."""
         ...
 
 
@@ -68,27 +77,30 @@ class ApprovalRecord(BaseModel):
     draft: str
     final_text: str | None
     diff: str
+    approval_id: int | None = None
+    """The approval row that claimed the decision (the key of its effects)."""
 
 
 class SupportWriter(Protocol):
-    """The side effects of a turn. Held by the commit and handoff nodes only."""
+    """The side effects of a turn, each written once. Held by the commit and handoff nodes
+    only; `holder` is the worker holding the turn's lease (None: no lease check)."""
 
-    def log_inbound(
-        self, message: InboundMessage, customer_id: str, reading: EmotionReading
-    ) -> str:
-        """Log the customer's message and its reading; the stored message id."""
+    def apply(
+        self, record: ApprovalRecord, reading: EmotionReading | None, holder: str | None
+    ) -> Outcome:
+        """The decision's effects in one transaction (reply in the transcript and the
+        outbox, the reading, the turn's and conversation's state); a replay changes nothing.
+        Returns the turn's outcome (`approved` or `rejected`)."""
         ...
 
-    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
-        """Log the approved reply, put it in the outbox, record the approval; the outbox id."""
-        ...
-
-    def record_decision(
-        self, conversation_id: str, customer_id: str, record: ApprovalRecord
-    ) -> None:
-        """Record an approval decision that sends nothing (reject, take over)."""
-        ...
-
-    def open_handoff(self, package: HandoffPackage) -> str:
-        """Open the handoff ticket in the human queue; the ticket id."""
+    def hand_off(
+        self,
+        turn_id: str,
+        package: HandoffPackage,
+        reading: EmotionReading | None,
+        record: ApprovalRecord | None,
+        holder: str | None,
+    ) -> Outcome:
+        """The turn goes to a person with its package, once (ticket, reading, states, the
+        decision that led here). Returns the outcome (`handed_off` or `taken_over`)."""
         ...

@@ -17,7 +17,19 @@ from agents.core.priority import Priority
 TurnChannel = Literal["email", "chat", "phone", "social", "form"]
 Complexity = Literal["low", "medium", "high"]
 SensitiveTopic = Literal["legal", "gdpr", "bereavement", "health", "hardship", "fraud"]
-Outcome = Literal["awaiting_approval", "sent", "rejected", "taken_over", "handed_off"]
+Outcome = Literal[
+    "awaiting_approval",
+    "approved",
+    "sent",
+    "rejected",
+    "taken_over",
+    "handed_off",
+    "failed",
+    "superseded",
+]
+"""Where a turn ended: waiting for a decision; its reply approved (in the outbox), then
+`sent` once the channel took it; rejected; with a person (taken over, handed off, or
+`failed`: an error put it there); or superseded by a newer message."""
 
 
 class InboundMessage(BaseModel):
@@ -114,6 +126,14 @@ class ApprovalDecision(BaseModel):
         if self.action == "respond" and not (self.instruction and self.instruction.strip()):
             raise ValueError("a redraft request needs an instruction")
         return self
+
+
+class DecisionToApply(BaseModel):
+    """What resumes a draft's interrupt: the decision, and the approval row that claimed it
+    (the key of its effects, applied once)."""
+
+    approval_id: int
+    decision: ApprovalDecision
 
 
 class HandoffPackage(BaseModel):

@@ -2,6 +2,14 @@
 
 `CustomerScope`, `CRMWriter` and `CRMStore` are built over a `Database`; this module
 imports none of them, so the store can hand out scopes and writers without a cycle.
+
+SQLite is opened for several threads and processes at once: write-ahead logging (readers
+never wait for a writer), a busy timeout (a writer waits for another instead of failing
+with "database is locked"), foreign keys on, and every write transaction started with
+`BEGIN IMMEDIATE`, so it holds the write lock from its first statement: a transaction
+that read first and then wants to write can otherwise fail at once, without waiting, when
+another writer got in between. Reads start with a plain `BEGIN`. One engine per database
+per process (the composition root opens it).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 Clock = Callable[[], datetime]
@@ -33,20 +41,38 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another one before "database is locked"."""
+WRITE = "ressenti_write"
+"""Execution option of a connection whose transactions write (`BEGIN IMMEDIATE` on SQLite)."""
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is off: `_begin_sqlite` starts each one.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint of the WAL
     cursor.close()
 
 
+def _begin_sqlite(connection: Connection) -> None:
+    writes = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys enforced and its folder created."""
+    """An engine for `url`. SQLite: its folder created, WAL, a busy timeout, foreign keys,
+    and `BEGIN IMMEDIATE` for the transactions of a connection with the `WRITE` option."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[1] if "///" in url else ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -58,11 +84,14 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision` (default: the newest), in place."""
+    """Upgrade the database to `revision` (default: the newest), in place. Two processes
+    starting at once migrate one after the other (a write transaction each)."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -92,9 +121,13 @@ class Database:
     # --- Sessions ------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session in one write transaction: committed on success, rolled back on any
+        error. On SQLite it holds the database's write lock from its start (other writers
+        wait, up to the busy timeout); lock rows with `SELECT … FOR UPDATE` (PostgreSQL)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{WRITE: True})
+            with self._sessions(bind=connection) as session, session.begin():
+                yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class CRMError(Exception):
     """Base of every CRM store error."""
@@ -38,3 +40,47 @@ class RecordNotFoundError(ScopeError):
 
 class InvalidWriteError(CRMError):
     """A write was refused because its values break a rule of the store."""
+
+
+class ConversationStateError(CRMError):
+    """The action does not fit the conversation's state (e.g. resolving while a draft waits)."""
+
+    def __init__(self, conversation_id: str, state: str, action: str) -> None:
+        self.conversation_id = conversation_id
+        self.state = state
+        self.action = action
+        super().__init__(f"conversation {conversation_id} is {state}: cannot {action}")
+
+
+class NothingPendingError(CRMError, LookupError):
+    """No draft waits on this interrupt (or in this conversation)."""
+
+
+class AlreadyDecidedError(CRMError):
+    """The draft already has its decision: the loser of a race is told who won, and when."""
+
+    def __init__(self, interrupt_id: str, decision: str, reviewer: str, at: datetime) -> None:
+        self.interrupt_id = interrupt_id
+        self.decision = decision
+        self.reviewer = reviewer
+        self.at = at
+        super().__init__(
+            f"already decided by {reviewer} at {at.isoformat(timespec='seconds')} ({decision})"
+        )
+
+
+class AlreadyAssignedError(CRMError):
+    """Someone else already owns the conversation."""
+
+    def __init__(self, conversation_id: str, assignee: str) -> None:
+        self.conversation_id = conversation_id
+        self.assignee = assignee
+        super().__init__(f"conversation {conversation_id} is already with {assignee}")
+
+
+class LeaseLostError(CRMError):
+    """A worker wrote to a turn (or an outbox row) whose lease it no longer holds."""
+
+
+class SenderMismatchError(CRMError):
+    """An inbound message names a sender who is not the conversation's customer."""

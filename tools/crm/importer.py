@@ -46,6 +46,7 @@ from tools.crm.models import (
     Delivery,
     Message,
     Order,
+    conversation_state,
 )
 from tools.crm.store import CRMStore
 
@@ -232,6 +233,9 @@ class OrderRow(_Row):
 
 Author = Literal["customer", "agent", "assistant", "system"]
 Channel = Literal["email", "chat", "phone", "social"]
+ImportedState = Literal["open", "with_human", "resolved", "closed", "handed_off"]
+"""A conversation's state in an import: the states of revision 0005 (no draft can wait in
+an imported conversation) or their older names (`closed`, `handed_off`)."""
 
 
 class MessageRow(_Row):
@@ -247,7 +251,7 @@ class ConversationRow(_Row):
     channel: Channel
     subject: str = Field(default="", max_length=200)
     language: Annotated[Lang | None, BeforeValidator(_blank_to_none)] = None
-    status: Literal["open", "closed", "handed_off"] = "closed"
+    status: ImportedState = "resolved"
     messages: list[MessageRow] = Field(min_length=1)
 
 
@@ -259,7 +263,7 @@ class MessageCsvRow(MessageRow):
     channel: Channel
     subject: str = Field(default="", max_length=200)
     language: Annotated[Lang | None, BeforeValidator(_blank_to_none)] = None
-    status: Literal["open", "closed", "handed_off"] = "closed"
+    status: ImportedState = "resolved"
 
 
 # --- Reading files -----------------------------------------------------------------------
@@ -586,7 +590,7 @@ def _rows_to_write(store: CRMStore, parsed: _Parsed) -> list[Base]:
                 language=v.language or languages.get(v.customer_id, "fr"),
                 subject=v.subject,
                 started_at=ordered[0].sent_at,
-                status=v.status,
+                status=conversation_state(v.status),
             )
         )
         rows.extend(

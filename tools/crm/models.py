@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Dialect,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -92,6 +94,10 @@ class Customer(Base):
         Boolean, default=True, server_default="1"
     )
     """Emotion readings may be kept on this customer's file (they can object)."""
+    # Added in revision 0005.
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    """False for a customer created by `Intake` from an unknown sender (not matched to a
+    CRM record by its e-mail or phone): a person should check who this is."""
 
     contracts: Mapped[list[Contract]] = relationship(back_populates="customer")
 
@@ -179,18 +185,42 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
+CONVERSATION_STATES = ("open", "awaiting_approval", "with_human", "resolved")
+"""A conversation's states (docs/turn-lifecycle.md): the copilot handles it, a draft waits
+for a decision, a person owns it, or it is finished."""
+LEGACY_CONVERSATION_STATES = {"closed": "resolved", "handed_off": "with_human"}
+"""The states before revision 0005 and what they became (imports may still use them)."""
+
+
+def conversation_state(value: str) -> str:
+    """`value` as a revision-0005 state (`closed` → `resolved`, `handed_off` → `with_human`)."""
+    return LEGACY_CONVERSATION_STATES.get(value, value)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (
+        Index("uq_conversations_channel_external_id", "channel", "external_id", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    """`email`, `chat`, `phone` or `social`."""
+    """`email`, `chat`, `phone`, `social` or `form`."""
     language: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20))
-    """`open`, `closed` or `handed_off`."""
+    """One of `CONVERSATION_STATES`: `open`, `awaiting_approval`, `with_human` or `resolved`."""
+    # Added in revision 0005.
+    assignee: Mapped[str | None] = mapped_column(String(254))
+    """Who took the conversation (an account's e-mail), while it is `with_human`."""
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    """The channel's own id of the conversation (a Chatwoot conversation, a mail thread):
+    unique per channel, how `Intake` finds the conversation of an inbound message."""
+    human_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When a person last owned it (it went `with_human`): a message arriving less than
+    `reopen_to_human_h` hours after it was resolved from there goes back to a person."""
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="(Message.sent_at, Message.id)"
@@ -199,6 +229,9 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    __table_args__ = (
+        Index("uq_messages_channel_external_id", "channel", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -209,6 +242,10 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text)
+    # Added in revision 0005.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    """The channel's id of an inbound message: unique per channel, so a message delivered
+    twice (a webhook retried, a mail fetched again) is stored once."""
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -223,7 +260,8 @@ class EmotionReadingRow(Base):
     __table_args__ = (Index("ix_emotion_readings_conversation_created", "conversation_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True, unique=True)
+    """One reading per message (unique since revision 0005: a replayed turn adds none)."""
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     label: Mapped[str] = mapped_column(String(40))
@@ -244,6 +282,58 @@ class EmotionReadingRow(Base):
     message: Mapped[Message] = relationship()
 
 
+class Turn(Base):
+    """The processing of one inbound message (docs/turn-lifecycle.md), added in revision 0005.
+
+    `queued → running → awaiting_approval → decided → done`, or `queued|running → to_human`.
+    One turn per inbound message (the partial unique index), plus the turns an agent asks
+    for on a conversation they own (`requested_by`).
+    """
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        Index(
+            "uq_turns_inbound_message",
+            "message_id",
+            unique=True,
+            sqlite_where=text("requested_by IS NULL"),
+            postgresql_where=text("requested_by IS NULL"),
+        ),
+        Index("ix_turns_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    """The inbound message this turn answers (stored before the turn was queued)."""
+    requested_by: Mapped[str | None] = mapped_column(String(254))
+    """The agent who asked for a draft on a conversation they own (None: an inbound turn)."""
+    status: Mapped[str] = mapped_column(String(20))
+    """`queued`, `running`, `awaiting_approval`, `decided`, `done` or `to_human`."""
+    stage: Mapped[str | None] = mapped_column(String(20))
+    """While running: `reading`, `searching`, `assessing`, `drafting` or `checking`."""
+    draft_preview: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The draft so far (updated a few times a second while it is written), then the draft."""
+    interrupt_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    """The LangGraph interrupt the draft waits on (the key of its one decision)."""
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """`approved`, `sent`, `rejected`, `taken_over`, `handed_off`, `failed` or `superseded`."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it went to a person: the rules that fired, or the failure's class and message."""
+    priority: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
+    emotion: Mapped[str | None] = mapped_column(String(40))
+    intensity: Mapped[float | None] = mapped_column(Float)
+    valence: Mapped[float | None] = mapped_column(Float)
+    handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The handoff package (`agents.support.schemas.HandoffPackage`) of a turn `to_human`."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Runs started in the current phase (a dead worker's turn is retried once)."""
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Approval(Base):
     """One human decision on one draft: the audit record of what was sent and why."""
 
@@ -255,7 +345,8 @@ class Approval(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     """The inbound customer message the draft answers."""
     decision: Mapped[str] = mapped_column(String(20))
-    """`accept`, `edit`, `respond`, `reject` or `take_over`."""
+    """`accept`, `edit`, `respond`, `reject`, `take_over`, `human_reply` (a person's own
+    reply) or `superseded` (a newer message arrived while the draft waited)."""
     reviewer: Mapped[str] = mapped_column(String(100))
     draft_text: Mapped[str] = mapped_column(Text)
     final_text: Mapped[str | None] = mapped_column(Text)
@@ -264,24 +355,58 @@ class Approval(Base):
     instruction: Mapped[str | None] = mapped_column(Text)
     """What the reviewer asked the assistant to change (decision `respond`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Added in revision 0005.
+    interrupt_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    """The interrupt this decision answers: unique, so a draft gets one decision."""
+    turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id"), index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When its effects were written (None: claimed, effects not yet applied)."""
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the reviewer sent a reply despite blocking findings of the draft check."""
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The draft check's findings on the text the reviewer sent (edits, own replies)."""
+
+
+OUTBOX_KINDS = ("reply", "handoff_note")
+OUTBOX_STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
 
 
 class OutboxMessage(Base):
-    """An approved reply waiting to be delivered by the channel connector."""
+    """Something to deliver on the conversation's channel: an approved reply, or a handoff
+    note for the helpdesk (revision 0005 made it a delivery queue)."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("kind <> 'reply' OR approval_id IS NOT NULL", name="reply_has_approval"),
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
-    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"))
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
+    """The approval of a reply (every reply has one; a handoff note has none)."""
     channel: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    """`pending`, `sent` or `failed`."""
+    """`pending`, `delivering`, `delivered`, `failed` (retried after `next_attempt_at`) or
+    `dead` (given up, or interrupted mid-send: a person checks, then retries)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added (or renamed from `sent_at`) in revision 0005.
+    kind: Mapped[str] = mapped_column(String(20), default="reply", server_default="reply")
+    """`reply` (to the customer) or `handoff_note` (a private note for the helpdesk)."""
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True, index=True)
+    """`approval:<id>` for a reply, `handoff:<turn id>` for a note: one row per effect,
+    passed to the channel where it has idempotent sends."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    """The channel's id of the delivered message."""
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """While `delivering`: when the delivery worker's claim lapses."""
 
 
 # --- Revision 0003: marketing campaigns ---------------------------------------------------

@@ -37,6 +37,7 @@ from tools.crm.models import (
     Message,
     Order,
     Ticket,
+    conversation_state,
 )
 from tools.crm.store import CRMStore
 
@@ -450,7 +451,7 @@ class DemoCompany:
                 language=language,
                 subject=self._variant(arc["subject"][language], variant).format(**values),
                 started_at=start,
-                status=arc["status"] if repeat == repeats - 1 else "closed",
+                status=conversation_state(arc["status"] if repeat == repeats - 1 else "closed"),
             )
             file.rows.append(conversation)
             conversations.append(conversation)

@@ -16,7 +16,11 @@ from sqlalchemy import case, delete, func, select
 
 from agents.core.config import Settings
 from tools.crm.database import Clock, Database, make_engine, new_id, utc_now
-from tools.crm.errors import ConversationNotFoundError, CustomerNotFoundError
+from tools.crm.errors import (
+    ConversationNotFoundError,
+    CustomerNotFoundError,
+    RecordNotFoundError,
+)
 from tools.crm.models import (
     Approval,
     Base,
@@ -34,9 +38,12 @@ from tools.crm.models import (
     Order,
     OutboxMessage,
     Ticket,
+    Turn,
 )
+from tools.crm.outbox import Deliveries
 from tools.crm.scope import CustomerScope
-from tools.crm.views import CustomerProfile, ReadingAggregate
+from tools.crm.turns import Turns
+from tools.crm.views import CustomerProfile, InboundView, ReadingAggregate
 from tools.crm.writer import CRMWriter
 
 # Child tables first: the order rows are deleted in by `reset`.
@@ -47,6 +54,7 @@ TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
     Campaign,
     OutboxMessage,
     Approval,
+    Turn,
     EmotionReadingRow,
     Ticket,
     Message,
@@ -77,6 +85,17 @@ class CRMStore(Database):
         """Open the database that `settings` names (a SQLite file in `data_dir` by default)."""
         return cls.from_url(settings.resolved_database_url(), clock=clock, upgrade=upgrade)
 
+    # --- The turn lifecycle and the delivery queue ------------------------------------
+    @property
+    def turns(self) -> Turns:
+        """The turn lifecycle's transactions (inbound, claims, decisions, queues)."""
+        return Turns(self)
+
+    @property
+    def deliveries(self) -> Deliveries:
+        """The outbox's delivery transactions."""
+        return Deliveries(self)
+
     # --- Scoped access -------------------------------------------------------------------
     def scope(self, customer_id: str) -> CustomerScope:
         """Read access to ONE customer's records (raises if the customer does not exist)."""
@@ -95,6 +114,15 @@ class CRMStore(Database):
         if customer_id is None:
             raise ConversationNotFoundError(f"no conversation with id {conversation_id!r}")
         return str(customer_id)
+
+    def inbound_message(self, message_id: int) -> InboundView:
+        """A stored message, for the turn that answers it (the turn names it by id; the
+        conversation, and so the customer, come with it)."""
+        with self.reading() as session:
+            row = session.get(Message, message_id)
+            if row is None:
+                raise RecordNotFoundError("message", str(message_id))
+            return InboundView.model_validate(row)
 
     # --- Unscoped, non-private operations ------------------------------------------------
     def find_customer(self, id_or_email: str) -> CustomerProfile:

@@ -104,6 +104,12 @@ class MessageView(View):
     text: str
 
 
+class InboundView(MessageView):
+    """A stored customer message with its conversation (what a turn reads back)."""
+
+    conversation_id: str
+
+
 class ConversationView(View):
     id: str
     channel: str

@@ -167,6 +167,10 @@ class CRMWriter:
                 language=self.language,
                 body=approval.final_text,
                 status="pending",
+                kind="reply",
+                idempotency_key=f"approval:{approval_id}",
+                attempts=0,
+                next_attempt_at=self._store.clock(),
                 created_at=self._store.clock(),
             )
             session.add(outgoing)
@@ -181,7 +185,7 @@ class CRMWriter:
         priority: Literal["low", "normal", "high", "urgent"] = "high",
         category: str = "handoff",
     ) -> str:
-        """Open a ticket for the human queue and mark the conversation handed off."""
+        """Open a ticket for the human queue and put the conversation with a person."""
         with self._store.transaction() as session:
             ticket = Ticket(
                 id=new_id("TK"),
@@ -197,7 +201,8 @@ class CRMWriter:
             session.add(ticket)
             conversation = session.get(Conversation, self.conversation_id)
             if conversation is not None:
-                conversation.status = "handed_off"
+                conversation.status = "with_human"
+                conversation.human_at = self._store.clock()
             return ticket.id
 
     def outbox(self) -> Sequence[OutboxMessage]:

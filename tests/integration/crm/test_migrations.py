@@ -19,7 +19,7 @@ REVISION_0003_TABLES = {
     "campaign_approvals",
     "campaign_recipients",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:
@@ -104,3 +104,68 @@ def test_downgrade_and_upgrade_round_trip(store: CRMStore) -> None:
     assert set(inspect(store.engine).get_table_names()) >= REVISION_0003_TABLES
     store.migrate("head")  # upgrading an up-to-date database is a no-op
     assert store.revision() == HEAD
+
+
+def test_revision_0005_carries_rows_of_0004_over_and_back(database_url: str) -> None:
+    """States, outbox rows and approvals written under revision 0004 take their 0005 form
+    (with the foreign keys that point at the rebuilt tables intact), and back down."""
+    old = CRMStore.from_url(database_url, upgrade=False)
+    old.migrate("0004")
+    with old.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO customers (id, email, first_name, last_name, language, segment,"
+            " value_cents, vulnerable, created_at, marketing_consent, emotion_analysis_consent)"
+            " VALUES ('C-1', 'c1@exemple.fr', 'Ana', 'Un', 'fr', 'standard', 0, false,"
+            " '2026-01-05 09:00:00', false, true)",
+            *(
+                "INSERT INTO conversations (id, customer_id, channel, language, subject,"
+                f" started_at, status) VALUES ('CV-{status}', 'C-1', 'email', 'fr', 'Objet',"
+                f" '2026-02-01 10:00:00', '{status}')"
+                for status in ("open", "closed", "handed_off")
+            ),
+            "INSERT INTO messages (conversation_id, customer_id, author, channel, sent_at, text)"
+            " VALUES ('CV-open', 'C-1', 'customer', 'email', '2026-02-01 10:00:00', 'Bonjour')",
+            "INSERT INTO approvals (conversation_id, customer_id, decision, reviewer, draft_text,"
+            " final_text, diff, created_at) VALUES ('CV-open', 'C-1', 'accept', 'lea', 'Réponse',"
+            " 'Réponse', '', '2026-02-01 10:05:00')",
+            "INSERT INTO outbox (conversation_id, customer_id, approval_id, channel, language,"
+            " body, status, created_at, sent_at) VALUES ('CV-open', 'C-1', 1, 'email', 'fr',"
+            " 'Réponse', 'sent', '2026-02-01 10:05:00', '2026-02-01 10:06:00')",
+        ):
+            connection.execute(text(statement))
+    old.close()
+
+    store = CRMStore.from_url(database_url)
+    assert store.revision() == HEAD
+    with store.engine.connect() as connection:
+        states = dict(connection.execute(text("SELECT id, status FROM conversations")).all())
+        outbox = connection.execute(
+            text("SELECT status, idempotency_key, kind, delivered_at FROM outbox")
+        ).one()
+        approval = connection.execute(text("SELECT applied_at, interrupt_id FROM approvals")).one()
+    assert states == {"CV-open": "open", "CV-closed": "resolved", "CV-handed_off": "with_human"}
+    assert (outbox.status, outbox.idempotency_key, outbox.kind) == (
+        "delivered",
+        "approval:1",
+        "reply",
+    )
+    assert outbox.delivered_at is not None
+    assert approval.applied_at is not None and approval.interrupt_id is None
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+    from alembic import command
+
+    from tools.crm.database import alembic_config
+
+    config = alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with store.engine.connect() as connection:
+        states = dict(connection.execute(text("SELECT id, status FROM conversations")).all())
+        status = connection.scalar(text("SELECT status FROM outbox"))
+    assert states == {"CV-open": "open", "CV-closed": "closed", "CV-handed_off": "handed_off"}
+    assert status == "sent"
+    store.close()

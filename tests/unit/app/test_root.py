@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from langgraph.graph.state import CompiledStateGraph
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 import agents.services.root as root_module
@@ -26,7 +25,6 @@ from agents.support.adapters import CRMContextSource, EmotionLayerReader
 from agents.support.ports import ContextSource
 from agents.support.schemas import InboundMessage
 from agents.support.service import STATE_TYPES as SUPPORT_STATE_TYPES
-from agents.support.threads import support_threads
 from tests.fakes import ScriptedChatModel
 from tests.unit.kb.conftest import CountingEmbedder
 from tests.unit.support.conftest import (
@@ -59,8 +57,6 @@ class Opened:
     ingests: int = 0
     checkpointers: int = 0
     checkpointer_closes: int = 0
-    engines: int = 0
-    engine_disposes: int = 0
     llm_clients: list[LLMClient] = field(default_factory=list)
 
     def llm_factory(self, *answers: str) -> Callable[[Settings], LLMClient]:
@@ -97,7 +93,6 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Opened:
             return super().ingest(folder, show_progress=show_progress)
 
     real_checkpointer = root_module.open_checkpointer
-    real_engine_for = root_module.engine_for
 
     def open_checkpointer(settings: Settings, state_types: Any) -> Any:
         seen.checkpointers += 1
@@ -109,22 +104,9 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Opened:
 
         return saver, counted_close
 
-    def engine_for(url: str) -> Any:
-        seen.engines += 1
-        engine = real_engine_for(url)
-        dispose = engine.dispose
-
-        def counted_dispose(close: bool = True) -> None:
-            seen.engine_disposes += 1
-            dispose(close)
-
-        engine.dispose = counted_dispose  # type: ignore[method-assign]
-        return engine
-
     monkeypatch.setattr(root_module, "CRMStore", CountingStore)
     monkeypatch.setattr(root_module, "KnowledgeBase", CountingKnowledgeBase)
     monkeypatch.setattr(root_module, "open_checkpointer", open_checkpointer)
-    monkeypatch.setattr(root_module, "engine_for", engine_for)
     return seen
 
 
@@ -142,7 +124,7 @@ def test_a_command_that_needs_the_store_opens_nothing_else(
     listed = CliRunner().invoke(app, ["users", "list"], env=env)
     assert listed.exit_code == 0, listed.output
     assert (opened.stores, opened.store_closes) == (2, 2)
-    assert (opened.knowledge_bases, opened.checkpointers, opened.engines) == (0, 0, 0)
+    assert (opened.knowledge_bases, opened.checkpointers) == (0, 0)
 
 
 def test_every_service_shares_one_store_knowledge_base_llm_client_and_checkpointer(
@@ -164,7 +146,6 @@ def test_every_service_shares_one_store_knowledge_base_llm_client_and_checkpoint
 
     assert (opened.stores, opened.knowledge_bases, opened.checkpointers) == (1, 1, 1)
     assert opened.ingests == 1 and said == [INDEXING]
-    assert opened.engines == 1  # the thread index: the checkpoints are another database
     assert opened.llm_clients == [root.llm]
 
     store = root.store
@@ -181,7 +162,8 @@ def test_every_service_shares_one_store_knowledge_base_llm_client_and_checkpoint
     assert deps.knowledge is marketing.deps.knowledge is root.knowledge_base
     assert deps.llm is marketing.deps.llm is root.llm
     assert support.graph.checkpointer is marketing.graph.checkpointer is root.checkpointer
-    assert support.threads is root.threads
+    assert support.store is store and support.worker.store is store
+    assert root.delivery.store is store
     root.close()
 
     # The next process finds the knowledge base filled: no second indexing.
@@ -200,7 +182,7 @@ def test_one_checkpointer_may_rebuild_both_graphs_state_types() -> None:
     assert union({"m": ("A", "B")}, {"m": ("B", "C")}) == {"m": ("A", "B", "C")}
 
 
-def test_one_clock_stamps_the_store_both_graphs_and_the_thread_index(
+def test_one_clock_stamps_the_store_both_graphs_and_the_turns(
     opened: Opened, settings: Settings
 ) -> None:
     root = Root(
@@ -217,21 +199,16 @@ def test_one_clock_stamps_the_store_both_graphs_and_the_thread_index(
     assert root.store.clock is clock
     assert root.support_deps.clock is clock
     assert root.marketing.deps.clock is clock
-    assert root.threads.clock is clock
 
-    # A turn through the root's service: the CRM and the thread index read the same clock.
+    # A turn through the root's service: the conversation and its turn read the same clock.
     seed_demo(root.store, customers=3)
     conversation = root.store.open_conversation("C00001", channel="email", subject="Retour")
     result = root.support.submit(InboundMessage(conversation_id=conversation, text=QUESTION))
     assert result.outcome in ("awaiting_approval", "handed_off")
     with root.store.reading() as session:
         started = session.get(Conversation, conversation).started_at  # type: ignore[union-attr]
-    with root.threads.engine.connect() as connection:
-        updated = connection.scalar(
-            select(support_threads.c.updated_at).where(
-                support_threads.c.conversation_id == conversation
-            )
-        )
+    [turn] = root.store.turns.turns_of(conversation)
+    updated = turn.updated_at
     naive = FIXED.replace(tzinfo=None)
     assert started.replace(tzinfo=None) == naive
     assert updated.replace(tzinfo=None) == naive
@@ -286,23 +263,10 @@ def test_close_closes_each_part_once(opened: Opened, settings: Settings) -> None
 
     root.workspace.close()  # the app closes its workspace: that closes the root
     root.close()
-    assert (opened.store_closes, opened.checkpointer_closes, opened.engine_disposes) == (1, 1, 1)
+    assert (opened.store_closes, opened.checkpointer_closes) == (1, 1)
     assert reader.deep._pool._shutdown  # the deep reader's threads are released
     with pytest.raises(RootClosedError):
         root.store  # noqa: B018 - a closed root hands out nothing
-
-
-def test_the_thread_index_shares_the_store_engine_when_both_use_one_database(
-    opened: Opened, settings: Settings
-) -> None:
-    url = f"sqlite:///{settings.data_dir / 'one.db'}"
-    same = settings.model_copy(update={"database_url": url, "checkpoint_url": url})
-    with Root(same) as root:
-        assert root.threads.engine is root.store.engine
-    assert opened.engines == 0 and opened.store_closes == 1
-
-    assert root_module.same_database("postgres://h/db", "postgresql+psycopg://h/db")
-    assert not root_module.same_database("sqlite:///a.db", "sqlite:///b.db")
 
 
 def test_studio_builds_its_graph_without_opening_anything(opened: Opened) -> None:

@@ -14,7 +14,8 @@ from agents.emotion.taxonomy import LABELS
 from agents.marketing.compliance import RULE_IDS
 from agents.marketing.schemas import TARGET_EMOTIONS, CampaignStatus, Notice
 from agents.services.playground import StatusReport
-from agents.support.schemas import CheckFinding
+from agents.support.graph import STAGE_OF_NODE
+from agents.support.schemas import CheckFinding, Outcome
 from ui.i18n import LANGUAGES, catalogue, emotion_name, lang_of, t
 from ui.messages import notice_text, status_text
 
@@ -62,6 +63,8 @@ def test_every_code_the_ui_names_has_a_label() -> None:
         "campaign_": get_args(CampaignStatus),
         "notice_": get_args(Notice.model_fields["kind"].annotation),
         "model_": get_args(get_type_hints(StatusReport)["state"]),
+        "outcome_": get_args(Outcome),
+        "stage_": ("queued", *sorted(set(STAGE_OF_NODE.values()))),
     }
     for prefix, codes in families.items():
         assert codes, prefix

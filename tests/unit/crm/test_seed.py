@@ -50,7 +50,7 @@ def test_every_arc_is_told_with_its_emotions(company: list[Base]) -> None:
     assert {"bereavement", "legal_threat", "asks_for_human", "repeated_contact"} <= flags
     assert {"anger", "frustration", "relief", "grief", "gratitude", "neutral"} <= labels
     statuses = {r.status for r in company if isinstance(r, Conversation)}
-    assert {"open", "closed", "handed_off"} <= statuses
+    assert {"open", "resolved", "with_human"} == statuses  # revision 0005 states
     assert any(isinstance(r, Customer) and r.vulnerable for r in company)
     assert {t.priority for t in company if isinstance(t, Ticket)} >= {"urgent", "high"}
     # A delay that turns to anger: within one conversation valence falls and intensity rises.

@@ -1,4 +1,7 @@
-"""In-memory ports for the support graph's unit tests (the real ones are tested elsewhere)."""
+"""Ports for the support graph's unit tests: in-memory context, emotion reader and
+knowledge base (the real ones are tested elsewhere); the CRM side of a turn (its stored
+message, its lease, its decisions and effects) is a real SQLite store in a temporary
+folder, recorded by `RecordingWriter`."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.llm.client import LLMClient
+from agents.support.adapters import CRMInboundSource, CRMSupportWriter
 from agents.support.facts import CustomerFacts
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
@@ -27,11 +31,13 @@ from agents.support.schemas import (
     HandoffPackage,
     HistoryLine,
     InboundMessage,
+    Outcome,
 )
 from agents.support.service import STATE_TYPES, SupportService, TurnResult
-from agents.support.threads import ThreadIndex, engine_for
 from tests.fakes import ScriptedChatModel
 from tools.checkpoints import open_checkpointer
+from tools.crm.models import Conversation, Customer, Message
+from tools.crm.store import CRMStore
 from tools.crm.views import CustomerProfile, DeliveryView, OrderView
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
@@ -128,7 +134,7 @@ def context(**overrides: Any) -> ConversationContext:
 class FakeContexts:
     by_conversation: dict[str, ConversationContext]
 
-    def load(self, conversation_id: str) -> ConversationContext:
+    def load(self, conversation_id: str, message_id: int | None = None) -> ConversationContext:
         try:
             return self.by_conversation[conversation_id]
         except KeyError as exc:
@@ -158,38 +164,87 @@ class FakeKnowledge:
 
 @dataclass
 class RecordingWriter:
-    inbound: list[tuple[str, str]] = field(default_factory=list)
-    outbox: list[tuple[str, ApprovalRecord]] = field(default_factory=list)
-    decisions: list[ApprovalRecord] = field(default_factory=list)
+    """The real CRM writer of the turn's effects, with a record of each call."""
+
+    inner: CRMSupportWriter
+    applied: list[ApprovalRecord] = field(default_factory=list)
     handoffs: list[HandoffPackage] = field(default_factory=list)
+    handoff_records: list[ApprovalRecord] = field(default_factory=list)
 
-    def log_inbound(
-        self, message: InboundMessage, customer_id: str, reading: EmotionReading
-    ) -> str:
-        self.inbound.append((message.conversation_id, message.text))
-        return f"msg-{len(self.inbound)}"
+    def apply(
+        self, record: ApprovalRecord, reading: EmotionReading | None, holder: str | None
+    ) -> Outcome:
+        self.applied.append(record)
+        return self.inner.apply(record, reading, holder)
 
-    def send_reply(self, conversation_id: str, customer_id: str, record: ApprovalRecord) -> str:
-        self.outbox.append((conversation_id, record))
-        return f"out-{len(self.outbox)}"
-
-    def record_decision(
-        self, conversation_id: str, customer_id: str, record: ApprovalRecord
-    ) -> None:
-        self.decisions.append(record)
-
-    def open_handoff(self, package: HandoffPackage) -> str:
+    def hand_off(
+        self,
+        turn_id: str,
+        package: HandoffPackage,
+        reading: EmotionReading | None,
+        record: ApprovalRecord | None,
+        holder: str | None,
+    ) -> Outcome:
         self.handoffs.append(package)
-        return f"ho-{len(self.handoffs)}"
+        if record is not None:
+            self.handoff_records.append(record)
+        return self.inner.hand_off(turn_id, package, reading, record, holder)
+
+    @property
+    def outbox(self) -> list[tuple[str, ApprovalRecord]]:
+        """The decisions applied that send a reply."""
+        return [("", r) for r in self.applied if r.decision.action in ("accept", "edit")]
+
+    @property
+    def decisions(self) -> list[ApprovalRecord]:
+        """The decisions applied that send nothing."""
+        return [
+            r
+            for r in [*self.applied, *self.handoff_records]
+            if r.decision.action not in ("accept", "edit")
+        ]
+
+
+def seed_conversations(store: CRMStore, *conversation_ids: str) -> None:
+    """The customer `cus-1` of the fake contexts, and its conversations, in the CRM."""
+    when = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+    store.insert_all(
+        [
+            Customer(
+                id="cus-1",
+                email="camille.martin@example.fr",
+                first_name="Camille",
+                last_name="Martin",
+                language="fr",
+                segment="standard",
+                value_cents=54_000,
+                vulnerable=False,
+                created_at=when,
+            ),
+            *(
+                Conversation(
+                    id=conversation_id,
+                    customer_id="cus-1",
+                    channel="email",
+                    language="fr",
+                    subject="Colis",
+                    started_at=when,
+                    status="open",
+                )
+                for conversation_id in conversation_ids
+            ),
+        ]
+    )
 
 
 @dataclass
 class Harness:
-    """The support service over SQLite files, scripted ports and a scripted model."""
+    """The support service over a SQLite CRM and checkpoints, scripted ports and model."""
 
     service: SupportService
     writer: RecordingWriter
     model: ScriptedChatModel
+    store: CRMStore
 
     def submit(self, text: str, conversation_id: str = "conv-1") -> TurnResult:
         return self.service.submit(InboundMessage(conversation_id=conversation_id, text=text))
@@ -200,16 +255,25 @@ class Harness:
     def prompts_sent(self) -> list[str]:
         return ["\n".join(str(m.content) for m in call.messages) for call in self.model.calls]
 
+    def customer_messages(self, conversation_id: str = "conv-1") -> list[str]:
+        """The customer's messages stored in the CRM (stored before any turn runs)."""
+        with self.store.reading() as session:
+            return [
+                m.text
+                for m in session.query(Message)
+                .filter(Message.conversation_id == conversation_id, Message.author == "customer")
+                .order_by(Message.id)
+            ]
 
-def open_service(settings: Settings, deps: SupportDeps) -> SupportService:
+
+def open_service(settings: Settings, deps: SupportDeps, store: CRMStore) -> SupportService:
     checkpointer, close = open_checkpointer(settings, STATE_TYPES)
-    threads = ThreadIndex(engine_for(settings.resolved_checkpoint_url()))
-    return SupportService(deps, checkpointer, threads, on_close=close)
+    return SupportService(deps, checkpointer, store, on_close=close)
 
 
 @pytest.fixture
 def make_harness(settings: Settings) -> Any:
-    opened: list[SupportService] = []
+    opened: list[tuple[SupportService, CRMStore]] = []
 
     def make(
         *answers: str | BaseException,
@@ -219,20 +283,31 @@ def make_harness(settings: Settings) -> Any:
         policy: EscalationPolicy | None = None,
     ) -> Harness:
         model = ScriptedChatModel.of(*answers)
-        writer = RecordingWriter()
+        number = len(opened)
+        own = settings.model_copy(
+            update={
+                "database_url": f"sqlite:///{settings.data_dir / f'crm-{number}.db'}",
+                "checkpoint_url": f"sqlite:///{settings.data_dir / f'cp-{number}.db'}",
+            }
+        )
+        store = CRMStore.from_settings(own)
+        seed_conversations(store, "conv-1", "conv-2")
+        writer = RecordingWriter(CRMSupportWriter(store))
         deps = SupportDeps(
-            settings=settings,
-            llm=LLMClient(settings, model),
+            settings=own,
+            llm=LLMClient(own, model),
             policy=policy or EscalationPolicy.load(),
             contexts=FakeContexts({"conv-1": ctx or context(), "conv-2": ctx or context()}),
             emotions=FakeEmotions(reading),
             knowledge=FakeKnowledge([DELIVERY_PASSAGE] if passages is None else passages),
             writer=writer,
+            inbound=CRMInboundSource(store),
         )
-        service = open_service(settings, deps)
-        opened.append(service)
-        return Harness(service, writer, model)
+        service = open_service(own, deps, store)
+        opened.append((service, store))
+        return Harness(service, writer, model, store)
 
     yield make
-    for service in opened:
+    for service, store in opened:
         service.close()
+        store.close()

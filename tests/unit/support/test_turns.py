@@ -12,7 +12,7 @@ from agents.core.emotion import EmotionReading
 from agents.llm.client import LLMClient
 from agents.support.policy import EscalationPolicy
 from agents.support.schemas import ApprovalDecision, InboundMessage
-from agents.support.service import ConversationBusyError, NothingPendingError
+from agents.support.service import AlreadyDecidedError, NothingPendingError
 from tests.fakes import ScriptedChatModel
 from tests.unit.support.conftest import (
     ANGRY,
@@ -33,8 +33,8 @@ def test_a_calm_message_waits_for_approval_and_nothing_is_sent_yet(make_harness:
     assert result.approval_request.citations == ["livraison-retards#colis-en-retard"]
     assert result.draft.startswith(DRAFT_OK)
     assert result.draft.endswith("relue par un conseiller.")  # AI disclosure appended
-    assert h.writer.outbox == []
-    assert h.writer.inbound == []  # no side effect before a decision
+    assert h.writer.applied == [] and h.writer.handoffs == []  # no effect before a decision
+    assert h.customer_messages() == ["Bonjour, où en est ma commande CMD-1001 ?"]  # stored first
     assert [r.conversation_id for r in h.service.pending()] == ["conv-1"]
 
 
@@ -43,13 +43,15 @@ def test_accept_sends_the_draft_and_logs_the_turn(make_harness: Make) -> None:
     draft = h.submit("Où est mon colis ?").draft
     result = h.resume(action="accept", reviewer="lea")
 
-    assert result.outcome == "sent"
+    assert result.outcome == "approved"  # `sent` once the channel took it
     assert len(h.writer.outbox) == 1
     _, record = h.writer.outbox[0]
     assert record.final_text == draft
     assert record.diff == ""
     assert record.decision.reviewer == "lea"
-    assert h.writer.inbound == [("conv-1", "Où est mon colis ?")]
+    [queued] = h.store.deliveries.rows("conv-1")
+    assert (queued.body, queued.status, queued.kind) == (draft, "pending", "reply")
+    assert h.customer_messages() == ["Où est mon colis ?"]  # stored once, at intake
     assert h.service.pending() == []
 
 
@@ -59,7 +61,7 @@ def test_edit_records_the_agents_diff_and_sends_the_edit(make_harness: Make) -> 
     edited = draft.replace("Bonjour Camille", "Bonjour Madame Martin")
     result = h.resume(action="edit", text=edited)
 
-    assert result.outcome == "sent"
+    assert result.outcome == "approved"
     _, record = h.writer.outbox[0]
     assert record.final_text == edited
     assert "-Bonjour Camille" in record.diff
@@ -74,7 +76,8 @@ def test_reject_sends_nothing_and_records_the_decision(make_harness: Make) -> No
     assert result.outcome == "rejected"
     assert h.writer.outbox == []
     assert [d.decision.action for d in h.writer.decisions] == ["reject"]
-    assert h.writer.inbound == [("conv-1", "Où est mon colis ?")]
+    assert h.customer_messages() == ["Où est mon colis ?"]
+    assert h.service.conversation_state("conv-1")[0] == "with_human"  # never nowhere
 
 
 def test_respond_redrafts_with_the_agents_instruction(make_harness: Make) -> None:
@@ -89,7 +92,7 @@ def test_respond_redrafts_with_the_agents_instruction(make_harness: Make) -> Non
     assert redrafted.draft.startswith("Chère Camille")
     assert "Commence par « Chère Camille »" in h.prompts_sent()[-1]
     assert h.writer.outbox == []
-    assert h.resume(action="accept").outcome == "sent"
+    assert h.resume(action="accept").outcome == "approved"
 
 
 def test_the_redraft_loop_is_bounded_and_ends_with_a_human(make_harness: Make) -> None:
@@ -133,7 +136,7 @@ def test_strong_anger_goes_to_a_human_with_a_ready_package(make_harness: Make) -
     assert package.emotion_trajectory[-1] == ANGRY
     assert package.summary == "Le client demande où en est sa livraison."
     assert any("knowledge search" in step for step in package.tried)
-    assert h.writer.inbound == [("conv-1", result.handoff.last_message)]  # not dropped
+    assert h.customer_messages() == [result.handoff.last_message]  # not dropped
     assert h.writer.outbox == []
 
 
@@ -173,7 +176,7 @@ def test_invalid_model_output_escalates_and_keeps_the_message(make_harness: Make
     assert result.handoff is not None
     assert "llm_failure" in [r.rule for r in result.handoff.reasons]
     assert any("assessment failed" in step for step in result.handoff.tried)
-    assert h.writer.inbound == [("conv-1", "Où est mon colis ?")]
+    assert h.customer_messages() == ["Où est mon colis ?"]
     assert len(h.writer.handoffs) == 1
 
 
@@ -223,11 +226,20 @@ def test_injected_tags_in_the_message_stay_data(make_harness: Make) -> None:
     assert "&lt;/message&gt; SYSTEM" in draft_prompt
 
 
-def test_a_new_message_while_a_draft_waits_is_refused(make_harness: Make) -> None:
-    h = make_harness(ASSESS_SIMPLE, DRAFT_OK)
-    h.submit("Où est mon colis ?")
-    with pytest.raises(ConversationBusyError):
-        h.submit("Alors ?")
+def test_a_new_message_while_a_draft_waits_supersedes_it(make_harness: Make) -> None:
+    h = make_harness(ASSESS_SIMPLE, DRAFT_OK, ASSESS_SIMPLE, DRAFT_OK)
+    first = h.submit("Où est mon colis ?")
+    assert first.interrupt_id is not None
+    second = h.submit("Alors ? Toujours rien.")
+
+    assert second.outcome == "awaiting_approval" and second.interrupt_id != first.interrupt_id
+    assert h.customer_messages() == ["Où est mon colis ?", "Alors ? Toujours rien."]
+    assert "Où est mon colis ?" in h.prompts_sent()[-1]  # the new turn reads the history
+    late = ApprovalDecision(action="accept", reviewer="lea")
+    with pytest.raises(AlreadyDecidedError, match="already decided by system"):
+        h.service.decide("conv-1", first.interrupt_id, late, "lea")
+    assert h.writer.outbox == []
+    assert [p.interrupt_id for p in h.service.pending()] == [second.interrupt_id]
     with pytest.raises(NothingPendingError):
         h.resume("conv-2", action="accept")
 
@@ -247,15 +259,17 @@ def test_a_pending_approval_survives_a_restart(make_harness: Make, settings: Set
 
     # Another worker, same databases: it lists the pending draft and resumes it.
     deps = first.service.deps
+    own = deps.settings
     worker = open_service(
-        settings,
-        type(deps)(**{**deps.__dict__, "llm": LLMClient(settings, ScriptedChatModel.of())}),
+        own,
+        type(deps)(**{**deps.__dict__, "llm": LLMClient(own, ScriptedChatModel.of())}),
+        first.store,
     )
     try:
         pending = worker.pending()
-        assert [(p.conversation_id, p.draft) for p in pending] == [("conv-1", draft)]
+        assert [(p.conversation_id, p.request.draft) for p in pending] == [("conv-1", draft)]
         accept = ApprovalDecision(action="accept", reviewer="worker-2")
-        assert worker.resume("conv-1", accept).outcome == "sent"
+        assert worker.resume("conv-1", accept).outcome == "approved"
         assert len(first.writer.outbox) == 1
     finally:
         worker.close()
