@@ -1,11 +1,13 @@
 """A scripted chat model for unit tests: answers from a script, records what it was asked.
 
 One scripted model rather than bespoke mocks: each entry of the script is the text of the
-next answer, or an exception to raise instead. Streaming splits an answer into words.
+next answer, or an exception to raise instead. Streaming splits an answer into words, with
+`token_delay_s` between them for a slow model (the fault tests kill a worker mid-draft).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,10 +43,12 @@ class ScriptedChatModel(BaseChatModel):
     """Answers with the next entry of its script."""
 
     script: Script
+    token_delay_s: float = 0.0
+    """Seconds between two streamed words (0: as fast as possible)."""
 
     @classmethod
-    def of(cls, *answers: str | BaseException) -> ScriptedChatModel:
-        return cls(script=Script(list(answers)))
+    def of(cls, *answers: str | BaseException, token_delay_s: float = 0.0) -> ScriptedChatModel:
+        return cls(script=Script(list(answers)), token_delay_s=token_delay_s)
 
     @property
     def calls(self) -> list[Call]:
@@ -73,6 +77,8 @@ class ScriptedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         text = self.script.next(messages, kwargs)
         for index, word in enumerate(text.split(" ")):
+            if index and self.token_delay_s:
+                time.sleep(self.token_delay_s)
             piece = word if index == 0 else " " + word
             chunk = ChatGenerationChunk(message=AIMessageChunk(piece))
             if run_manager:

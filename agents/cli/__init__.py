@@ -12,6 +12,7 @@ from agents.cli.llm import llm_app
 from agents.cli.marketing import marketing_app
 from agents.cli.support import support_app
 from agents.cli.users import users_app
+from agents.cli.worker import doctor, outbox_app, worker
 
 app = typer.Typer(
     name="ressenti",
@@ -27,6 +28,9 @@ app.add_typer(emotion_app, name="emotion")
 app.add_typer(marketing_app, name="marketing")
 app.add_typer(eval_app, name="eval")
 app.add_typer(users_app, name="users")
+app.add_typer(outbox_app, name="outbox")
+app.command("doctor")(doctor)
+app.command("worker")(worker)
 
 
 @app.command("app")

@@ -1,8 +1,9 @@
-"""`ressenti support run`: play a conversation through the support graph."""
+"""`ressenti support run`: play a conversation through Intake and the support graph."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from agents.cli.root import command_root
+from agents.core.config import Settings
 from agents.core.lang import Lang
 from agents.llm.client import LLMError
 from agents.support.schemas import ApprovalDecision, InboundMessage, TurnChannel
@@ -45,7 +47,7 @@ def _load_script(path: Path) -> ConversationScript:
 def _show(result: TurnResult) -> None:
     request = result.approval_request
     reading = request.reading if request else None
-    if result.handoff:
+    if result.handoff and result.handoff.emotion_trajectory:
         reading = result.handoff.emotion_trajectory[-1]
     if reading:
         flags = ", ".join(reading.flags.raised()) or "—"
@@ -68,7 +70,7 @@ def _show(result: TurnResult) -> None:
             f"tried: {'; '.join(h.tried)}\nsuggested opening: {h.suggested_opening}"
         )
         console.print(Panel(escape(body), title=f"handed to a person ({result.outcome})"))
-    console.print(f"  outcome: [bold]{result.outcome}[/]")
+    console.print(f"  outcome: [bold]{result.outcome or result.status}[/]")
 
 
 def _ask_decision() -> ApprovalDecision:
@@ -99,17 +101,44 @@ def _play(service: SupportService, stream: Any) -> TurnResult:
     return result
 
 
+def auto_approver(settings: Settings) -> str | None:
+    """The reviewer auto-approved drafts are recorded under, where auto-approval is
+    allowed: in demo mode, or over a throwaway data folder (under the system's temporary
+    directory). None elsewhere: a real outbox gets no decision nobody made."""
+    if settings.demo_mode:
+        return "auto-approve (demo mode)"
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if settings.data_dir.resolve().is_relative_to(temporary):
+        return "auto-approve (throwaway data folder)"
+    return None
+
+
 @support_app.command("run")
 def run(
     ctx: typer.Context,
     conversation: Annotated[Path, typer.Option(help="Conversation file (YAML or JSON).")],
-    auto_approve: Annotated[bool, typer.Option(help="Accept every draft (scripted runs).")] = False,
+    auto_approve: Annotated[
+        bool,
+        typer.Option(
+            help="Accept every draft (scripted runs): only in demo mode (RESSENTI_DEMO_MODE)"
+            " or over a throwaway data folder under the temporary directory, recorded so."
+        ),
+    ] = False,
 ) -> None:
-    """Play a conversation through the graph, printing readings, routing and drafts."""
+    """Play a conversation through the graph, printing readings, routing and drafts. Each
+    message goes through Intake (stored first) and its turn runs here."""
     from tools.crm.errors import CustomerNotFoundError
 
     script = _load_script(conversation)
     root = command_root(ctx, report=lambda line: console.print(line))
+    reviewer = auto_approver(root.settings) if auto_approve else None
+    if auto_approve and reviewer is None:
+        console.print(
+            "[red]error:[/] --auto-approve writes to the outbox with no person deciding: it is"
+            " allowed only in demo mode (RESSENTI_DEMO_MODE=true) or over a throwaway data"
+            f" folder under {tempfile.gettempdir()} (RESSENTI_DATA_DIR)."
+        )
+        raise typer.Exit(2)
     store = root.store
     try:
         customer = store.find_customer(script.customer)
@@ -131,8 +160,8 @@ def run(
             result = _play(service, service.stream(message))
             _show(result)
             while result.outcome == "awaiting_approval":
-                if auto_approve:
-                    decision = ApprovalDecision(action="accept", reviewer="auto-approve")
+                if reviewer is not None:
+                    decision = ApprovalDecision(action="accept", reviewer=reviewer)
                 elif sys.stdin.isatty():
                     decision = _ask_decision()
                 else:
@@ -140,7 +169,7 @@ def run(
                     return
                 result = _play(service, service.resume_stream(conversation_id, decision))
                 _show(result)
-            if result.outcome in ("handed_off", "taken_over"):
+            if result.outcome in ("handed_off", "taken_over", "failed", "rejected"):
                 console.print("The conversation is with a person now; the rest is not played.")
                 return
     except LLMError as exc:
