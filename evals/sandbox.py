@@ -221,8 +221,12 @@ class Sandbox:
             )
             turn = _turn(number, result)
             if result.outcome == "awaiting_approval":
-                # captured for scoring, never sent: the decision is a rejection
-                worker.service.resume(conversation_id, self.approval)
+                # captured for scoring, never sent: the decision is a rejection, after
+                # which the conversation is handed back to the copilot for the next message
+                # (a rejected draft leaves it with a person otherwise)
+                decided = worker.service.resume(conversation_id, self.approval)
+                if decided.outcome == "rejected":
+                    worker.service.give_back(conversation_id, self.approval.reviewer)
             played.turns.append(turn)
             if turn.outcome in ("handed_off", "taken_over"):
                 break

@@ -26,7 +26,7 @@ the root is built; nothing is patched into a service afterwards.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -34,6 +34,8 @@ from typing import Any, TypeVar, cast
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agents.core.config import Settings
+from agents.core.emotion import EmotionReading
+from agents.core.lang import Lang
 from agents.llm.client import LLMClient
 from agents.marketing.graph import MarketingDeps
 from agents.marketing.service import STATE_TYPES as MARKETING_STATE_TYPES
@@ -54,6 +56,7 @@ from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import ContextSource, EmotionReader
 from agents.support.recovery import RepairReport, doctor
+from agents.support.schemas import HistoryLine
 from agents.support.service import STATE_TYPES as SUPPORT_STATE_TYPES
 from agents.support.service import SupportService
 from evals.world import ContextWrapper
@@ -63,7 +66,7 @@ from tools.crm.audience import AudienceReader
 from tools.crm.campaigns import CampaignRecords
 from tools.crm.database import Clock, utc_now
 from tools.crm.store import CRMStore
-from tools.kb.search import KnowledgeBase, KnowledgeSearch
+from tools.kb.search import KnowledgeBase, KnowledgeSearch, RetrievalResult
 
 STATE_TYPES: StateTypes = union(SUPPORT_STATE_TYPES, MARKETING_STATE_TYPES)
 """What the process's one checkpointer may rebuild: the state types of both graphs."""
@@ -95,6 +98,39 @@ class Overrides:
     senders: Mapping[str, ChannelSender] | None = None
     """The delivery worker's sender for each conversation channel (a channel without one
     uses the demo "none" channel, which records each send locally)."""
+
+
+class LazyKnowledge:
+    """The knowledge base, opened at the first search (and again after a failed opening):
+    an unreachable Chroma fails the turns that search it (they go to a person with the
+    reason) without keeping messages from being received."""
+
+    def __init__(self, open_knowledge: Callable[[], KnowledgeSearch]) -> None:
+        self._open = open_knowledge
+
+    def resolve(self) -> KnowledgeSearch:
+        return self._open()
+
+    def search(
+        self, query: str, *, lang: str | None = None, k: int | None = None
+    ) -> RetrievalResult:
+        return self.resolve().search(query, lang=lang, k=k)
+
+
+class LazyEmotions:
+    """The emotion reader, loaded at the first reading (a model file that cannot be read
+    fails the turns that need it, which go to a person, not the service)."""
+
+    def __init__(self, open_reader: Callable[[], EmotionReader]) -> None:
+        self._open = open_reader
+
+    def resolve(self) -> EmotionReader:
+        return self._open()
+
+    def read(
+        self, text: str, lang: Lang | None, history: Sequence[HistoryLine], facts: str
+    ) -> EmotionReading:
+        return self.resolve().read(text, lang, history, facts)
 
 
 class Root:
@@ -214,8 +250,8 @@ class Root:
             llm=self.llm,
             policy=EscalationPolicy.load(self.settings.escalation_policy_path),
             contexts=contexts,
-            emotions=self.emotions,
-            knowledge=self.knowledge,
+            emotions=LazyEmotions(lambda: self.emotions),
+            knowledge=LazyKnowledge(lambda: self.knowledge),
             writer=CRMSupportWriter(self.store),
             inbound=CRMInboundSource(self.store),
             clock=self.clock,

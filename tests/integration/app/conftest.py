@@ -132,7 +132,9 @@ def prepare_data(settings: Settings) -> None:
 
 
 def serve(workspace: Workspace, settings: Settings) -> Iterator[RunningApp]:
-    page = launch(build(workspace), settings, port=free_port())
+    """The app as `make run` serves it: the page, and the embedded turn and delivery workers
+    (a simulated message goes through Intake; a worker runs its turn)."""
+    page = launch(build(workspace), settings, port=free_port(), workspace=workspace)
     try:
         yield RunningApp(str(page.local_url), workspace, settings)
     finally:

@@ -5,6 +5,7 @@ the language switch. Each tab leaves a screenshot in var/screenshots/."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -92,10 +93,14 @@ def test_an_approved_draft_reaches_the_outbox(scripted_app: RunningApp, page: Pa
     expect(page.locator("#inbox-status")).to_contain_text("approuvée")
     [outgoing] = rows(scripted_app, OutboxMessage, conversation)
     assert outgoing.body.startswith(FIRST_DRAFT)
-    assert outgoing.status == "pending"
     [approval] = rows(scripted_app, Approval, conversation)
     assert (approval.decision, approval.reviewer) == ("accept", "agent@demo")
     expect(page.locator("#queue")).not_to_contain_text(conversation)
+    # The app's delivery worker sends it on the demo "none" channel (recorded locally).
+    deadline = time.monotonic() + 20
+    while rows(scripted_app, OutboxMessage, conversation)[0].status != "delivered":
+        assert time.monotonic() < deadline, "the reply was never delivered"
+        time.sleep(0.2)
 
 
 def test_an_edited_draft_is_sent_with_its_diff(scripted_app: RunningApp, page: Page) -> None:
@@ -108,11 +113,13 @@ def test_an_edited_draft_is_sent_with_its_diff(scripted_app: RunningApp, page: P
 
     [approval] = rows(scripted_app, Approval, conversation)
     assert approval.decision == "edit"
-    assert approval.final_text == edited
+    # An edit goes through the draft check too; the AI disclosure it dropped is put back.
+    assert approval.final_text.startswith(edited)
+    assert approval.final_text.endswith("relue par un conseiller.")
     assert "+Bonjour, votre commande part demain matin" in approval.diff
     assert "-Bonjour, merci pour votre message" in approval.diff
     [outgoing] = rows(scripted_app, OutboxMessage, conversation)
-    assert outgoing.body == edited
+    assert outgoing.body == approval.final_text
 
 
 def test_a_redraft_follows_the_instruction(scripted_app: RunningApp, page: Page) -> None:
@@ -124,8 +131,9 @@ def test_a_redraft_follows_the_instruction(scripted_app: RunningApp, page: Page)
     expect(page.locator("#inbox-status")).to_contain_text("à approuver")
     page.locator("#reject").click()
     expect(page.locator("#inbox-status")).to_contain_text("rejeté")
-    # The redraft request is part of the turn; the decision that ends it is recorded.
-    assert [a.decision for a in rows(scripted_app, Approval, conversation)] == ["reject"]
+    # Each draft gets its one decision: the redraft request, then the rejection.
+    decisions = [a.decision for a in rows(scripted_app, Approval, conversation)]
+    assert decisions == ["respond", "reject"]
     assert rows(scripted_app, OutboxMessage, conversation) == []
 
 

@@ -12,7 +12,7 @@ from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.llm.client import LLMClient
 from agents.services.root import Overrides, Root
-from agents.support.adapters import CRMContextSource, CRMSupportWriter
+from agents.support.adapters import CRMContextSource
 from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import SupportService
 from tests.fakes import ScriptedChatModel
@@ -101,7 +101,7 @@ def test_a_demo_conversation_replayed_ends_sent_or_with_a_person(
             assert result.draft.strip()
             assert _count(seeded, OutboxMessage, conversation) == 0  # nothing before accept
             result = service.resume(conversation, ApprovalDecision(action="accept"))
-            assert result.outcome == "sent"
+            assert result.outcome == "approved"
         else:
             assert result.outcome == "handed_off"
             assert result.handoff is not None
@@ -142,7 +142,7 @@ def test_an_approval_survives_a_restart_on_postgresql(
             assert conversation in [p.conversation_id for p in worker.pending()]
             edited = "Bonjour, vous disposez de 14 jours pour vous rétracter."
             done = worker.resume(conversation, ApprovalDecision(action="edit", text=edited))
-            assert done.outcome == "sent"
+            assert done.outcome == "approved"
         finally:
             worker_root.close()
         assert _count(settings, OutboxMessage, conversation) == 1
@@ -160,9 +160,8 @@ def test_the_trajectory_is_this_conversations_not_past_ones(seeded: Settings) ->
         assert source.load(conversation).earlier_readings == []
 
         calm = EmotionReading(label="neutral", valence=0.1, intensity=0.2, effort=0.1, urgency=0.1)
-        CRMSupportWriter(store).log_inbound(
-            InboundMessage(conversation_id=conversation, text="Bonjour"), "C00026", calm
-        )
+        writer = store.writer(conversation)
+        writer.record_emotion_reading(writer.log_message("customer", "Bonjour"), calm)
         loaded = source.load(conversation)
         assert [r.label for r in loaded.earlier_readings] == ["neutral"]
         assert loaded.customer_id == "C00026"

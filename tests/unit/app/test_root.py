@@ -20,7 +20,14 @@ from agents.core.config import Settings
 from agents.emotion.deep import DeepReader
 from agents.llm.client import LLMClient
 from agents.marketing.service import STATE_TYPES as MARKETING_STATE_TYPES
-from agents.services.root import Overrides, Root, RootClosedError, open_support_world
+from agents.services.root import (
+    LazyEmotions,
+    LazyKnowledge,
+    Overrides,
+    Root,
+    RootClosedError,
+    open_support_world,
+)
 from agents.support.adapters import CRMContextSource, EmotionLayerReader
 from agents.support.ports import ContextSource
 from agents.support.schemas import InboundMessage
@@ -159,7 +166,8 @@ def test_every_service_shares_one_store_knowledge_base_llm_client_and_checkpoint
         workspace,
     ):
         assert user.store is store  # type: ignore[attr-defined]
-    assert deps.knowledge is marketing.deps.knowledge is root.knowledge_base
+    assert isinstance(deps.knowledge, LazyKnowledge)  # opened at the first search
+    assert deps.knowledge.resolve() is marketing.deps.knowledge is root.knowledge_base
     assert deps.llm is marketing.deps.llm is root.llm
     assert support.graph.checkpointer is marketing.graph.checkpointer is root.checkpointer
     assert support.store is store and support.worker.store is store
@@ -233,8 +241,9 @@ def test_overrides_are_honoured_and_nothing_is_patched_afterwards(
     ) as root:
         deps = root.support_deps
         assert deps.llm is llm and root.marketing.deps.llm is llm and root.llm is llm
-        assert deps.emotions is emotions
-        assert deps.knowledge is knowledge and root.marketing.deps.knowledge is knowledge
+        assert isinstance(deps.emotions, LazyEmotions) and deps.emotions.resolve() is emotions
+        assert isinstance(deps.knowledge, LazyKnowledge)
+        assert deps.knowledge.resolve() is knowledge and root.marketing.deps.knowledge is knowledge
         assert deps.contexts is replacement
         [inner] = wrapped
         assert isinstance(inner, CRMContextSource) and inner.store is root.store

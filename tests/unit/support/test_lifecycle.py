@@ -362,7 +362,7 @@ def test_the_live_view_shows_the_stage_and_the_draft_from_another_thread(
     make_harness: Make,
 ) -> None:
     h = make_harness(ASSESS_SIMPLE, DRAFT_OK)
-    h.model.token_delay_s = 0.15
+    h.model.token_delay_s = 0.06
     h.service.settings.draft_preview_interval_s = 0.05  # type: ignore[misc]
     received = h.service.receive(
         InboundEnvelope(channel="email", conversation_id="conv-1", text=QUESTION)
