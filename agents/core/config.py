@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     """A message on a resolved conversation goes straight back to a person if one owned it
     less than this many hours ago; otherwise the copilot handles it."""
 
+    delivery_fallback: Literal["none", "hold"] = "none"
+    """What becomes of an outbox row whose conversation's channel has no sender: `none`
+    delivers it to the demo "none" channel (recorded in `<data_dir>/outbound/none.jsonl`,
+    reaching no one: the embedded demo); `hold` keeps it pending until a sender for its
+    channel is configured."""
+
     delivery_max_attempts: int = Field(default=5, ge=1, le=50)
     """Attempts to deliver one outbox row before it is `dead` (an agent can retry it)."""
 

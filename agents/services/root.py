@@ -269,12 +269,17 @@ class Root:
 
     @property
     def delivery(self) -> DeliveryWorker:
-        """The delivery worker over the outbox (its senders: `Overrides.senders`, else the
-        demo "none" channel, recorded in `<data_dir>/outbound/none.jsonl`)."""
+        """The delivery worker over the outbox (its senders: `Overrides.senders`; a channel
+        without one uses the demo "none" channel, recorded in
+        `<data_dir>/outbound/none.jsonl`, unless `delivery_fallback` is `hold`)."""
         return self._once("delivery", self._delivery)
 
     def _delivery(self) -> DeliveryWorker:
-        fallback = LocalRecordSender(self.settings.data_dir / "outbound" / "none.jsonl")
+        fallback = (
+            LocalRecordSender(self.settings.data_dir / "outbound" / "none.jsonl")
+            if self.settings.delivery_fallback == "none"
+            else None
+        )
         worker = DeliveryWorker(
             self.store, self.settings, self.overrides.senders or {}, fallback=fallback
         )

@@ -191,16 +191,21 @@ class SupportService:
     def submit(self, message: InboundMessage) -> TurnResult:
         """Receives a message on a known conversation and runs its turn inline (the
         command line, the evaluations, the tests)."""
-        result: TurnResult | None = None
-        for event in self.stream(message):
-            if isinstance(event, TurnResult):
-                result = event
-        assert result is not None
-        return result
+        received = self._receive_message(message)
+        if received.turn_id is None:  # a person owns the conversation: nothing to run
+            return self._idle(received.conversation_id)
+        return self.process(received.turn_id)
 
     def stream(self, message: InboundMessage) -> Iterator[DraftToken | TurnResult]:
         """Like `submit`, yielding the draft's tokens as they come, then the result."""
-        received = self.receive(
+        received = self._receive_message(message)
+        if received.turn_id is None:
+            yield self._idle(received.conversation_id)
+            return
+        yield from _streamed(lambda on_token: self.process(received.turn_id or "", on_token))
+
+    def _receive_message(self, message: InboundMessage) -> Received:
+        return self.receive(
             InboundEnvelope(
                 channel=message.channel,
                 text=message.text,
@@ -210,10 +215,6 @@ class SupportService:
                 received_at=message.received_at,
             )
         )
-        if received.turn_id is None:  # a person owns the conversation: nothing to run
-            yield self._idle(received.conversation_id)
-            return
-        yield from _streamed(lambda on_token: self.process(received.turn_id or "", on_token))
 
     def _idle(self, conversation_id: str) -> TurnResult:
         state, _ = self.conversation_state(conversation_id)

@@ -191,10 +191,25 @@ class TurnWorker:
             self.finish_without_graph(claim)
         except Exception as exc:
             logger.exception("turn %s failed", claim.turn_id)
-            self.fail(claim.turn_id, exc, stage[0], holder=self.owner)
+            self._failed(claim, exc, stage[0])
         finally:
             heartbeat.stop()
         return self.result(claim.turn_id)
+
+    def _failed(self, claim: Claim, error: Exception, stage: str | None) -> None:
+        """A new turn that fails goes to a person. A decision that failed to apply (the
+        database restarting, say) is released for a worker to try again; past
+        `turn_max_attempts`, it is applied from its approval row alone, without the graph."""
+        if not claim.resume:
+            self.fail(claim.turn_id, error, stage, holder=self.owner)
+        elif claim.attempts < self.settings.turn_max_attempts:
+            self.store.turns.release(claim.turn_id, self.owner)
+        else:
+            try:
+                self.finish_without_graph(claim)
+            except Exception as again:
+                logger.exception("turn %s: its decision could not be applied", claim.turn_id)
+                self.fail(claim.turn_id, again, stage, holder=self.owner)
 
     def _input(self, claim: Claim) -> Any:
         config = thread_config(claim.turn_id)

@@ -742,9 +742,10 @@ class Turns:
             turn.status = "decided"
             turn.attempts = 0
             turn.updated_at = now
-            if holder is not None:
+            if holder is not None:  # the caller applies it now: its first attempt
                 turn.lease_owner = holder
                 turn.lease_until = now + lease
+                turn.attempts = 1
             if decision == "respond":
                 conversation.status = "open" if not conversation.assignee else "with_human"
             session.flush()
@@ -1273,6 +1274,20 @@ class Turns:
                 turn.status = "queued"
             _release(turn)
             turn.updated_at = now
+            return True
+
+    def release(self, turn_id: str, owner: str) -> bool:
+        """A worker gives a turn it holds back (to be tried again by any worker)."""
+        with self._transaction() as session:
+            turn = _turn(session, turn_id)
+            _lock(session, turn.conversation_id)
+            session.refresh(turn)
+            if turn.lease_owner != owner:
+                return False
+            if turn.status == "running":
+                turn.status = "queued"
+            _release(turn)
+            turn.updated_at = self._now()
             return True
 
     def stranded_conversations(self) -> list[str]:

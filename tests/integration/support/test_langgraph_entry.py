@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.support.ports import UnknownConversationError
-from agents.support.schemas import InboundMessage
+from tools.crm.errors import RecordNotFoundError
 
 ROOT = Path(__file__).parents[3]
 
@@ -34,11 +33,17 @@ def test_langgraph_json_names_the_support_graph(
     assert {"load_context", "read_emotion", "retrieve", "assess", "route"} <= nodes
     assert {"draft", "check", "approve", "commit", "handoff"} <= nodes
 
-    # No context given: the nodes build the real dependencies from the settings.
+    # No context given: the nodes build the real dependencies from the settings (a turn
+    # reads its inbound message from the CRM: there is none with this id there).
     monkeypatch.setenv("RESSENTI_DATA_DIR", str(tmp_path))
     runnable = graph.copy(update={"checkpointer": InMemorySaver()})
-    with pytest.raises(UnknownConversationError):
+    with pytest.raises(RecordNotFoundError):
         runnable.invoke(
-            {"message": InboundMessage(conversation_id="CV-NONE", text="Bonjour")},
+            {
+                "turn_id": "studio-1",
+                "conversation_id": "CV-NONE",
+                "message_id": 1,
+                "requested_by": None,
+            },
             config={"configurable": {"thread_id": "studio-1"}},
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from agents.cli.support import auto_approver
 from agents.core.config import Settings
@@ -499,3 +500,24 @@ def test_auto_approval_only_in_demo_mode_or_a_throwaway_folder(settings: Setting
     assert auto_approver(home) is None
     assert auto_approver(home.model_copy(update={"demo_mode": True})) == "auto-approve (demo mode)"
     assert auto_approver(settings) == "auto-approve (throwaway data folder)"  # under /tmp
+
+
+def test_a_decision_whose_effects_failed_is_tried_again_not_dropped(make_harness: Make) -> None:
+    h = make_harness(ASSESS_SIMPLE, DRAFT_OK)
+    h.submit(QUESTION)
+    real_apply = h.writer.inner.apply
+    failures = [OperationalError("UPDATE turns", {}, Exception("database is locked"))]
+
+    def flaky_apply(*args: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_apply(*args)
+
+    h.writer.inner.apply = flaky_apply  # type: ignore[method-assign]
+    decided = h.service.decide("conv-1", waiting(h), ApprovalDecision(action="accept"), "lea")
+    assert (decided.result.status, decided.result.outcome) == ("decided", None)  # released
+    assert count(h, Outbox) == 0
+
+    again = h.service.process(decided.result.turn_id)  # a worker (or the pool) resumes it
+    assert again.outcome == "approved"
+    assert count(h, Outbox) == 1 and count(h, Approval) == 1
