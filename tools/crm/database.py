@@ -14,6 +14,7 @@ per process (the composition root opens it).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,11 +84,16 @@ def alembic_config() -> Config:
     return config
 
 
+_MIGRATING = threading.Lock()
+"""Alembic's `op` and `context` are module globals: one migration at a time per process."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (default: the newest), in place. Two processes
-    starting at once migrate one after the other (a write transaction each)."""
+    starting at once migrate one after the other (a write transaction each); two threads of
+    one process too (Alembic's environment is process-wide)."""
     config = alembic_config()
-    with engine.connect() as connection:
+    with _MIGRATING, engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
             config.attributes["connection"] = connection

@@ -156,7 +156,7 @@ def test_handoff_ticket_is_visible_to_the_read_tools(
         "urgent",
         mine,
     )
-    assert scope.conversation(mine).status == "handed_off"
+    assert scope.conversation(mine).status == "with_human"  # revision 0005 state
     assert ticket_id in {t.id for t in scope.tickets(open_only=True)}
     with pytest.raises(AccessDeniedError):
         store.scope("B2").ticket(ticket_id)
