@@ -939,7 +939,7 @@ class Turns:
                     status="open",
                     priority=priority,
                     category="handoff",
-                    subject=f"Handoff: {reason}"[:200],
+                    subject=f"Handoff: {_rules(package) or reason}"[:200],
                     summary=_json(package),
                 )
             )
@@ -1336,6 +1336,11 @@ def _same_sender(customer: Customer, email: str | None, phone: str | None) -> bo
     if email and customer.email.strip().lower() == email.strip().lower():
         return True
     return bool(phone and customer.phone and _digits(customer.phone) == _digits(phone))
+
+
+def _rules(package: dict[str, Any]) -> str:
+    """The rules a handoff package names (what the dashboard counts as reasons)."""
+    return ", ".join(str(hit.get("rule")) for hit in package.get("reasons") or [] if hit)
 
 
 def _json(package: dict[str, Any]) -> str:
