@@ -8,6 +8,7 @@ a tampered checkpoint cannot make the process build arbitrary objects.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents.core.config import Settings
-from tools.crm.database import SQLITE_BUSY_TIMEOUT_MS
+from tools.crm.database import PG_LOCK, SQLITE_BUSY_TIMEOUT_MS
 
 StateTypes = dict[str, tuple[str, ...]]
 """The types a checkpoint may hold: class names by module."""
@@ -37,6 +38,27 @@ def serializer(state_types: StateTypes) -> JsonPlusSerializer:
     """A serializer that rebuilds only the listed types from a checkpoint."""
     allowed = [(module, name) for module, names in state_types.items() for name in names]
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)
+
+
+SETUP_WAIT_S = 120.0
+"""How long a process waits for another one setting the checkpoint tables up."""
+
+
+def _set_up_alone(pg: Any, setup: Callable[[], None]) -> None:
+    """Runs `setup` while holding an advisory lock, so processes starting at once on a
+    fresh database do not create its tables twice. The lock is tried, not waited on: the
+    setup's `CREATE INDEX CONCURRENTLY` waits for every open transaction, a statement
+    blocked on the lock included, which would be a deadlock."""
+    key = PG_LOCK + 1
+    deadline = time.monotonic() + SETUP_WAIT_S
+    while not pg.execute("SELECT pg_try_advisory_lock(%s) AS held", (key,)).fetchone()["held"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("another process kept the checkpoint tables' setup lock")
+        time.sleep(0.1)
+    try:
+        setup()
+    finally:
+        pg.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def open_checkpointer(
@@ -70,6 +92,6 @@ def open_checkpointer(
             conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
         )
         pg_saver = PostgresSaver(pg, serde=serializer(state_types))
-        pg_saver.setup()
+        _set_up_alone(pg, pg_saver.setup)
         return pg_saver, pg.close
     raise ValueError(f"unsupported checkpoint URL {url!r} (use sqlite:/// or postgresql://)")

@@ -25,7 +25,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 Clock = Callable[[], datetime]
@@ -84,18 +84,25 @@ def alembic_config() -> Config:
     return config
 
 
+PG_LOCK = 0x7265_7373  # "ress"
+"""The PostgreSQL advisory lock a migration holds (the checkpointer's setup holds the next
+one: its `CREATE INDEX CONCURRENTLY` waits for every open transaction, a migration
+waiting on the same lock included)."""
 _MIGRATING = threading.Lock()
 """Alembic's `op` and `context` are module globals: one migration at a time per process."""
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (default: the newest), in place. Two processes
-    starting at once migrate one after the other (a write transaction each); two threads of
+    starting at once migrate one after the other (SQLite: a write transaction each;
+    PostgreSQL: an advisory lock), the second finding nothing left to do; two threads of
     one process too (Alembic's environment is process-wide)."""
     config = alembic_config()
     with _MIGRATING, engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
+            if connection.dialect.name == "postgresql":  # other processes wait for this one
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
