@@ -36,13 +36,14 @@ serve: prepare
 stop: install
 	$(BIN)/ressenti llm stop
 
-# Demo data: the CRM's demo company, the knowledge base's index and the demo accounts
+# Demo data: the CRM's demo company, the knowledge base's index and, in demo mode only
+# (the embedded default install; RESSENTI_DEMO_MODE=false turns it off), the demo accounts
 # (agent@demo, marketer@demo, tester@demo, admin@demo; password in the README). Each step
-# skips what exists.
+# skips what exists; outside demo mode the last one says how to create the first admin.
 data: install
 	$(BIN)/ressenti crm seed
 	$(BIN)/ressenti kb ingest
-	$(BIN)/ressenti users seed-demo
+	$(BIN)/ressenti users seed-demo --if-demo
 
 run: serve data
 	$(BIN)/ressenti app

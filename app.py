@@ -1,15 +1,17 @@
-"""Ressenti's Gradio app: `python app.py` (or `ressenti app`) starts it.
+"""Ressenti's app: `python app.py` (or `ressenti app`) starts it.
 
-The app is an adapter over the services: it renders and sends, nothing more. Its shell
-(sign-in, language, the tabs each role opens) is `ui/shell.py`; each tab is a module of
-`ui/`. No prompt is built and no model is called there: the services do that.
+One process, one port (`web/`): the sign-in page, the HTTP API under `/api/v1/`,
+`/healthz`, and the Gradio app (`ui/shell.py`, one module of `ui/` per tab) behind the
+session. The app is an adapter over the services: it renders and sends, nothing more; no
+prompt is built and no model is called there.
 """
 
 from __future__ import annotations
 
-from ui.shell import build, launch, main
+from web.app import create_app
+from web.serve import main
 
-__all__ = ["build", "launch", "main"]
+__all__ = ["create_app", "main"]
 
 if __name__ == "__main__":
     main()

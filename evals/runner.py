@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from agents.core.secrets import mask_url
 from agents.emotion.goemotions import load_split
 from agents.emotion.taxonomy import map_goemotions
 from evals import report, scorers
@@ -112,7 +113,7 @@ def manifest_for(suite: Suite, ctx: EvalContext, options: dict[str, Any]) -> dic
         "kind": suite.kind,
         "git_commit": git_commit(),
         "model": settings.llm_model if suite.uses_llm else None,
-        "llm_base_url": settings.llm_base_url if suite.uses_llm else None,
+        "llm_base_url": mask_url(settings.llm_base_url) if suite.uses_llm else None,
         "prompts": prompts_hashes(),
         "policy_hash": policy_hash(settings),
         "thresholds": thresholds(settings),

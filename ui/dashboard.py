@@ -11,6 +11,7 @@ from agents.services.workspace import Workspace
 from ui import plots
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
+from ui.session import Guard
 
 METRICS = [
     ("end_valence", "plot_end_valence", "#5b7db8"),
@@ -21,9 +22,7 @@ METRICS = [
 ]
 
 
-def build_dashboard(
-    ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio
-) -> gr.Tab:
+def build_dashboard(ws: Workspace, labels: Labeller, guard: Guard, language: gr.Radio) -> gr.Tab:
     with labels.label(
         gr.Tab(t("tab_dashboard", "fr"), visible=False, id="dashboard"), "tab_dashboard"
     ) as tab:
@@ -37,8 +36,9 @@ def build_dashboard(
 
     outputs = [emotions, reasons, *figures]
 
+    @guard.only("dashboard", quiet=True)
     def show(who: Account | None, choice: str) -> list[Any]:
-        if who is None or not who.may_open("dashboard"):
+        if who is None:
             return [gr.skip()] * len(outputs)
         lang = lang_of(choice)
         data = ws.dashboard()
@@ -48,7 +48,7 @@ def build_dashboard(
             *(plots.per_group(data, name, title, lang, colour) for name, title, colour in METRICS),
         ]
 
-    refresh.click(show, [account, language], outputs, api_name=False)
-    tab.select(show, [account, language], outputs, api_name=False)
-    language.change(show, [account, language], outputs, api_name=False)
+    refresh.click(show, [language], outputs, api_name=False)
+    tab.select(show, [language], outputs, api_name=False)
+    language.change(show, [language], outputs, api_name=False)
     return tab

@@ -15,7 +15,7 @@ from agents.services.accounts import Account
 from agents.services.evaluations import ComparisonView, EvaluationError, Evaluations, RunView
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
-from ui.session import require
+from ui.session import Guard
 
 
 def _fmt(value: Any) -> str:
@@ -61,7 +61,7 @@ def comparison_md(c: ComparisonView, lang: Lang) -> str:
 
 
 def build_evaluations(
-    evaluations: Evaluations, labels: Labeller, account: gr.State, language: gr.Radio
+    evaluations: Evaluations, labels: Labeller, guard: Guard, language: gr.Radio
 ) -> gr.Tab:
     with labels.label(
         gr.Tab(t("tab_evaluations", "fr"), visible=False, id="evaluations"), "tab_evaluations"
@@ -151,13 +151,15 @@ def build_evaluations(
         # A run's id already names its suite and start time.
         return gr.update(choices=[v.run_id for v in evaluations.runs()])
 
+    @guard.only("evaluations", quiet=True)
     def list_runs(who: Account | None, choice: str) -> list[Any]:
-        if who is None or not who.may_open("evaluations"):
+        if who is None:
             return [gr.skip(), gr.skip()]
         return [run_choices(), run_choices()]
 
+    @guard.only("evaluations")
     def run_it(
-        who: Account | None,
+        who: Account,
         choice: str,
         suite_: str,
         limit_: float | None,
@@ -166,7 +168,6 @@ def build_evaluations(
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> list[Any]:
         lang = lang_of(choice)
-        require(who, "evaluations", lang)
         progress(0, desc=t("running", lang, suite=suite_))
 
         def on_case(done: int, total: int) -> None:
@@ -200,9 +201,9 @@ def build_evaluations(
             run_choices(),
         ]
 
-    def compare_them(who: Account | None, choice: str, a: str | None, b: str | None) -> list[Any]:
+    @guard.only("evaluations")
+    def compare_them(who: Account, choice: str, a: str | None, b: str | None) -> list[Any]:
         lang = lang_of(choice)
-        require(who, "evaluations", lang)
         if not a or not b:
             return [f"⚠ {t('pick_two_runs', lang)}", gr.skip(), gr.skip()]
         try:
@@ -221,18 +222,21 @@ def build_evaluations(
         ]
         return [comparison_md(c, lang), rows, str(c.figure) if c.figure else None]
 
+    # One suite run at a time (each opens its own sandbox and its worker threads); the
+    # other events of the tab are not held up by it.
     run.click(
         run_it,
-        [account, language, suite, limit, workers, goemotions],
+        [language, suite, limit, workers, goemotions],
         [status, metrics, gates, figures, cases, run_a, run_b],
         api_name=False,
+        concurrency_limit=1,
     )
     compare.click(
         compare_them,
-        [account, language, run_a, run_b],
+        [language, run_a, run_b],
         [verdict, deltas, delta_figure],
         api_name=False,
     )
-    refresh.click(list_runs, [account, language], [run_a, run_b], api_name=False)
-    tab.select(list_runs, [account, language], [run_a, run_b], api_name=False)
+    refresh.click(list_runs, [language], [run_a, run_b], api_name=False)
+    tab.select(list_runs, [language], [run_a, run_b], api_name=False)
     return tab

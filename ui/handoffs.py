@@ -11,11 +11,11 @@ from agents.services.workspace import Workspace
 from ui import render
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
-from ui.session import require
+from ui.session import Guard
 
 
 def build_handoffs(
-    ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio
+    ws: Workspace, labels: Labeller, guard: Guard, language: gr.Radio
 ) -> tuple[gr.Tab, gr.HTML]:
     with labels.label(
         gr.Tab(t("tab_handoffs", "fr"), visible=False, id="handoffs"), "tab_handoffs"
@@ -23,18 +23,17 @@ def build_handoffs(
         refresh = labels.value(gr.Button(t("refresh", "fr"), size="sm"), "refresh")
         cards = gr.HTML(elem_id="handoff-cards")
 
+    @guard.only("handoffs", quiet=True)
     def show(who: Account | None, choice: str) -> Any:
-        lang = lang_of(choice)
-        if who is None or not who.may_open("handoffs"):
+        if who is None:
             return gr.skip()
-        return render.handoff_cards(ws.inbox.handoffs(), lang)
+        return render.handoff_cards(ws.inbox.handoffs(), lang_of(choice))
 
-    def show_checked(who: Account | None, choice: str) -> str:
-        lang = lang_of(choice)
-        require(who, "handoffs", lang)
-        return render.handoff_cards(ws.inbox.handoffs(), lang)
+    @guard.only("handoffs")
+    def show_checked(who: Account, choice: str) -> str:
+        return render.handoff_cards(ws.inbox.handoffs(), lang_of(choice))
 
-    refresh.click(show_checked, [account, language], cards, api_name=False)
-    tab.select(show, [account, language], cards, api_name=False)
-    language.change(show, [account, language], cards, api_name=False)
+    refresh.click(show_checked, [language], cards, api_name=False)
+    tab.select(show, [language], cards, api_name=False)
+    language.change(show, [language], cards, api_name=False)
     return tab, cards

@@ -27,7 +27,7 @@ from agents.support.service import (
 from ui import plots, render
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
-from ui.session import require
+from ui.session import Guard
 
 CHANNELS = ["email", "chat", "social", "form", "phone"]
 QUEUE_REFRESH_S = 20.0
@@ -48,7 +48,14 @@ class InboxTab:
     status: gr.Markdown
 
 
-def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio) -> InboxTab:
+def build_inbox(
+    ws: Workspace,
+    labels: Labeller,
+    guard: Guard,
+    language: gr.Radio,
+    model_group: dict[str, Any],
+) -> InboxTab:
+    """The inbox tab; `model_group` is the concurrency group of events that wait on the model."""
     with (
         labels.label(gr.Tab(t("tab_inbox", "fr"), visible=False, id="inbox"), "tab_inbox") as tab,
         gr.Row(equal_height=False),
@@ -166,14 +173,14 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
         ]
 
     # --- callbacks -----------------------------------------------------------------------
-    def refresh_queue(who: Account | None, choice: str, selected: str | None) -> list[Any]:
+    @guard.only("inbox")
+    def refresh_queue(who: Account, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
-        require(who, "inbox", lang)
         return [queue_update(lang, selected), *detail_of(selected, lang)]
 
-    def select(who: Account | None, choice: str, selected: str | None) -> list[Any]:
+    @guard.only("inbox")
+    def select(who: Account, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
-        require(who, "inbox", lang)
         return ["", *detail_of(selected, lang)]
 
     def outcome_text(conversation_id: str, lang: Lang) -> str:
@@ -210,11 +217,11 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
             *detail_of(conversation_id, lang),
         ]
 
+    @guard.only("inbox")
     def submit_inbound(
-        who: Account | None, choice: str, customer_id: str, chan: str, subj: str, text: str
+        who: Account, choice: str, customer_id: str, chan: str, subj: str, text: str
     ) -> Iterator[list[Any]]:
         lang = lang_of(choice)
-        require(who, "inbox", lang)
         if not (customer_id and text and text.strip()):
             raise gr.Error(t("need_text", lang))
         medium = cast(TurnChannel, chan if chan in CHANNELS else "email")
@@ -223,8 +230,9 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
         yield from followed(received.conversation_id, lang)
 
     def decide(action: str) -> Any:
+        @guard.only("inbox")
         def run(
-            who: Account | None,
+            who: Account,
             choice: str,
             selected: str | None,
             text: str,
@@ -232,7 +240,6 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
             interrupt_id: str | None,
         ) -> Iterator[list[Any]]:
             lang = lang_of(choice)
-            account = require(who, "inbox", lang)
             if not selected or not interrupt_id:
                 raise gr.Error(t("no_selection", lang))
             try:
@@ -240,12 +247,12 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
                     action=action,
                     text=text if action == "edit" else None,
                     instruction=note if action == "respond" else None,
-                    reviewer=account.email,
+                    reviewer=who.email,
                 )
             except ValueError as exc:
                 raise gr.Error(t("need_text", lang)) from exc
             try:
-                ws.support.decide(selected, interrupt_id, decision, account.email)
+                ws.support.decide(selected, interrupt_id, decision, who.email)
             except AlreadyDecidedError as exc:
                 at = f"{exc.at:%H:%M:%S}"
                 raise gr.Error(t("already_decided", lang, who=exc.reviewer, at=at)) from exc
@@ -258,22 +265,25 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
 
         return run
 
+    @guard.only("inbox", quiet=True, automatic=True)
     def tick(who: Account | None, choice: str, selected: str | None) -> Any:
         """The queue alone, kept fresh for an inbox left open all day (the open
         conversation and a draft being edited are left alone)."""
-        if who is None or not who.may_open("inbox"):
+        if who is None:
             return gr.skip()
         return queue_update(lang_of(choice), selected)
 
-    timer.tick(tick, [account, language, queue], queue, api_name=False)
+    timer.tick(tick, [language, queue], queue, api_name=False)
     view_outputs = [status, queue, *detail]
-    refresh.click(refresh_queue, [account, language, queue], [queue, *detail], api_name=False)
-    queue.input(select, [account, language, queue], [status, *detail], api_name=False)
+    refresh.click(refresh_queue, [language, queue], [queue, *detail], api_name=False)
+    queue.input(select, [language, queue], [status, *detail], api_name=False)
+    # Drafting waits on the model: it runs in the model group, never in the way of reads.
     send.click(
         submit_inbound,
-        [account, language, customers, channel, subject, inbound],
+        [language, customers, channel, subject, inbound],
         view_outputs,
         api_name=False,
+        **model_group,
     )
     for button, action in [
         (approve, "accept"),
@@ -284,25 +294,27 @@ def build_inbox(ws: Workspace, labels: Labeller, account: gr.State, language: gr
     ]:
         button.click(
             decide(action),
-            [account, language, queue, draft, instruction, seen],
+            [language, queue, draft, instruction, seen],
             view_outputs,
             api_name=False,
+            **(model_group if action == "respond" else {}),  # a redraft waits on the model
         )
     language.change(
-        refresh_queue_quiet(ws, queue_update, detail_of),
-        [account, language, queue],
+        refresh_queue_quiet(guard, queue_update, detail_of),
+        [language, queue],
         [queue, *detail],
         api_name=False,
     )
     return InboxTab(tab=tab, queue=queue, customers=customers, detail=detail, status=status)
 
 
-def refresh_queue_quiet(ws: Workspace, queue_update: Any, detail_of: Any) -> Any:
+def refresh_queue_quiet(guard: Guard, queue_update: Any, detail_of: Any) -> Any:
     """On a language switch: re-render for a signed-in agent, do nothing otherwise."""
 
+    @guard.only("inbox", quiet=True)
     def run(who: Account | None, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
-        if who is None or not who.may_open("inbox"):
+        if who is None:
             return [gr.skip()] * 9
         return [queue_update(lang, selected), *detail_of(selected, lang)]
 

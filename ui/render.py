@@ -31,7 +31,6 @@ CSS = """
 table.gates {font-size:0.9em;border-collapse:collapse}
 table.gates td, table.gates th {padding:3px 8px;border-bottom:1px solid var(--border-color-primary)}
 table.gates tr.fail td {color:#b42318}
-#signin {max-width:460px;margin:32px auto}
 .chip {display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:0.8em;
   margin-left:6px;vertical-align:middle}
 .msg {border-radius:10px;padding:8px 12px;margin:6px 0;max-width:92%}

@@ -1,21 +1,32 @@
 """The app's shell: an adapter over the services; it renders and sends, nothing more.
 
-A sign-in page, then the tabs the account's role opens: the inbox and the handoff queue
-for agents, the dashboard for supervisors (admins), the marketing studio for marketers,
-the evaluation suites for testers. French and English labels, switched at any time. No
-prompt is built and no model is called here: the services do that.
+The page opens only for a signed-in browser (the sign-in page is `web/signin.py`; Gradio is
+mounted with an `auth_dependency` that reads the session cookie, so its config, queue,
+upload and file routes refuse a request without a live session). On load the page reads
+the caller's session: the tabs their role opens (the inbox and the handoff queue for
+agents, the dashboard for supervisors (admins), the marketing studio for marketers, the
+evaluation suites for testers) and the language they chose, which a reload keeps. Every
+event reads its caller from the session again (`ui/session.py`). No prompt is built and no
+model is called here: the services do that.
+
+Concurrency: each kind of event runs up to `app_event_concurrency` at once, and the
+events that wait on the model (drafts, redrafts, campaign rounds) share one group of
+`app_model_concurrency`, so reading the queue, opening a conversation or deciding never
+waits behind someone else's draft.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI, Request
 
-from agents.core.config import Settings
-from agents.services.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, Account
+from agents.core.lang import Lang
+from agents.services.accounts import Account
 from agents.services.playground import server_status
-from agents.services.root import Root
+from agents.services.sessions import SignedIn
 from agents.services.workspace import Workspace
 from ui import render
 from ui.dashboard import build_dashboard
@@ -26,17 +37,47 @@ from ui.inbox import build_inbox, customer_choices
 from ui.labels import Labeller
 from ui.messages import status_text
 from ui.render import CSS
+from ui.session import Guard
 from ui.studio import build_studio
 
 THEME = gr.themes.Soft()
 MODEL_STATUS_REFRESH_S = 15
+SESSION_CHECK_S = 30
+"""How often an open page asks whether its session still lives (then goes to sign-in)."""
+
+MODEL_EVENTS = "model"
+"""Concurrency group of the events that wait on the model."""
+
+# The page's only script: sign out (a POST the server answers by ending the session) and,
+# every SESSION_CHECK_S seconds, go back to the sign-in page once the session is over.
+SIGN_OUT_JS = """() => {
+  const form = document.createElement('form');
+  form.method = 'post'; form.action = 'signout';
+  document.body.appendChild(form); form.submit();
+}"""
+HEAD = f"""<script>
+setInterval(async () => {{
+  try {{
+    const r = await fetch('auth/session', {{credentials: 'same-origin', cache: 'no-store'}});
+    if (r.status === 401) location.replace('signin?expired=1');
+  }} catch (e) {{}}
+}}, {SESSION_CHECK_S * 1000});
+</script>"""
+
+
+def language_choice(lang: Lang) -> str:
+    return t("language_name", lang)
 
 
 def build(ws: Workspace) -> gr.Blocks:
     """The app over one workspace (tests hand in one with a scripted model)."""
     labels = Labeller()
+    guard = Guard(ws.sessions)
+    model_group = {
+        "concurrency_id": MODEL_EVENTS,
+        "concurrency_limit": ws.settings.app_model_concurrency,
+    }
     with gr.Blocks(title="Ressenti") as page:
-        account = gr.State(None)
         with gr.Row(equal_height=True):
             labels.value(gr.Markdown(t("title", "fr")), "title")
             whoami = gr.Markdown(elem_id="whoami")
@@ -51,7 +92,6 @@ def build(ws: Workspace) -> gr.Blocks:
                 gr.Button(
                     t("signout", "fr"),
                     size="sm",
-                    visible=False,
                     scale=0,
                     min_width=110,
                     elem_id="signout",
@@ -59,33 +99,12 @@ def build(ws: Workspace) -> gr.Blocks:
                 "signout",
             )
 
-        with gr.Column(visible=True, elem_id="signin") as signin_box:
-            labels.value(gr.Markdown(t("signin_intro", "fr")), "signin_intro")
-            # Shown only while the demo accounts exist (`make run` creates them).
-            demo = gr.Markdown(
-                t("signin_demo", "fr", password=DEMO_PASSWORD),
-                visible=ws.accounts.exists(DEMO_ACCOUNTS[0][0]),
-                elem_id="signin-demo",
-            )
-            labels.add(
-                demo, lambda lang: gr.update(value=t("signin_demo", lang, password=DEMO_PASSWORD))
-            )
-            email = labels.label(gr.Textbox(label=t("email", "fr"), elem_id="email"), "email")
-            password = labels.label(
-                gr.Textbox(label=t("password", "fr"), type="password", elem_id="password"),
-                "password",
-            )
-            signin = labels.value(
-                gr.Button(t("signin", "fr"), variant="primary", elem_id="signin-button"), "signin"
-            )
-            signin_error = gr.Markdown(elem_id="signin-error")
-
-        with gr.Column(visible=False, elem_id="workspace") as main_box, gr.Tabs() as tabs:
-            inbox = build_inbox(ws, labels, account, language)
-            handoffs_tab, _ = build_handoffs(ws, labels, account, language)
-            dashboard_tab = build_dashboard(ws, labels, account, language)
-            studio_tab = build_studio(ws, labels, account, language)
-            evaluations_tab = build_evaluations(ws.evaluations, labels, account, language)
+        with gr.Column(elem_id="workspace"), gr.Tabs() as tabs:
+            inbox = build_inbox(ws, labels, guard, language, model_group)
+            handoffs_tab, _ = build_handoffs(ws, labels, guard, language)
+            dashboard_tab = build_dashboard(ws, labels, guard, language)
+            studio_tab = build_studio(ws, labels, guard, language, model_group)
+            evaluations_tab = build_evaluations(ws.evaluations, labels, guard, language)
 
         role_tabs = {
             "inbox": inbox.tab,
@@ -94,25 +113,16 @@ def build(ws: Workspace) -> gr.Blocks:
             "studio": studio_tab,
             "evaluations": evaluations_tab,
         }
-        shell = [signin_box, main_box, signout, whoami, model, signin_error, tabs]
-        opened = [*shell, *role_tabs.values(), inbox.queue, inbox.customers]
 
         def model_line(choice: str) -> str:
             report = server_status(ws.support.deps.llm)
             return ("● " if report.ready else "○ ") + status_text(report, lang_of(choice))
 
-        def sign_in(address: str, secret: str, choice: str) -> list[Any]:
-            lang = lang_of(choice)
-            who = ws.accounts.authenticate(address or "", secret or "")
-            if who is None:
-                return [
-                    None,
-                    *([gr.skip()] * 5),
-                    f"**{t('bad_credentials', lang)}**",
-                    gr.skip(),
-                    *([gr.skip()] * 7),
-                    "",
-                ]
+        @guard.session_event
+        def open_page(signed: SignedIn) -> list[Any]:
+            """The page of the caller's role, in the language their session remembers."""
+            who, lang = signed.account, signed.lang
+            choice = language_choice(lang)
             visible = [gr.update(visible=name in who.tabs) for name in role_tabs]
             queue = gr.skip()
             customers = gr.skip()
@@ -121,63 +131,51 @@ def build(ws: Workspace) -> gr.Blocks:
                 queue = gr.update(choices=[], value=None)
                 customers = gr.update(choices=choices, value=choices[0][1] if choices else None)
             return [
-                who,
-                gr.update(visible=False),
-                gr.update(visible=True),
-                gr.update(visible=True),
                 t("signed_in_as", lang, name=who.display_name, role=who.role),
                 model_line(choice),
-                "",
+                choice,
                 gr.update(selected=who.tabs[0]),
                 *visible,
                 queue,
                 customers,
-                "",
             ]
 
-        def sign_out() -> list[Any]:
-            return [
-                None,
-                gr.update(visible=True),
-                gr.update(visible=False),
-                gr.update(visible=False),
-                "",
-                "",
-                "",
-                gr.skip(),
-                *[gr.update(visible=False) for _ in role_tabs],
-                gr.update(choices=[], value=None),
-                gr.skip(),
-                "",
-            ]
-
-        def relabel(who: Account | None, choice: str) -> list[Any]:
-            lang = lang_of(choice)
-            signed = t("signed_in_as", lang, name=who.display_name, role=who.role) if who else ""
-            return [*labels.updates(lang), signed, model_line(choice) if who else ""]
-
-        outputs = [account, *opened, password]
-        first_view = _first_view(ws)
-        for trigger in (signin.click, password.submit):
-            trigger(sign_in, [email, password, language], outputs, api_name=False).then(
-                first_view, [account, language], [inbox.queue, *inbox.detail], api_name=False
-            )
-        signout.click(sign_out, None, outputs, api_name=False)
-        language.change(
-            relabel, [account, language], [*labels.components, whoami, model], api_name=False
+        opened = [whoami, model, language, tabs, *role_tabs.values(), inbox.queue, inbox.customers]
+        page.load(open_page, None, opened, api_name=False).then(
+            _first_view(ws, guard), [language], [inbox.queue, *inbox.detail], api_name=False
         )
+        signout.click(None, js=SIGN_OUT_JS)
 
-        def refresh_model(who: Account | None, choice: str) -> Any:
-            return model_line(choice) if who else gr.skip()
+        @guard.only(None)
+        def relabel(who: Account, choice: str) -> list[Any]:
+            lang = lang_of(choice)
+            signed = t("signed_in_as", lang, name=who.display_name, role=who.role)
+            return [*labels.updates(lang), signed, model_line(choice)]
 
-        model_timer.tick(refresh_model, [account, language], model, api_name=False)
+        @guard.session_event
+        def remember_language(signed: SignedIn, choice: str) -> None:
+            """A reload keeps the language chosen here."""
+            lang = lang_of(choice)
+            if lang != signed.lang:
+                ws.sessions.set_lang(signed.session_id, lang)
+
+        language.change(relabel, [language], [*labels.components, whoami, model], api_name=False)
+        language.change(remember_language, [language], None, api_name=False)
+
+        @guard.only(None, automatic=True)
+        def refresh_model(who: Account, choice: str) -> Any:
+            return model_line(choice)
+
+        model_timer.tick(refresh_model, [language], model, api_name=False)
+    page.queue(default_concurrency_limit=ws.settings.app_event_concurrency)
     return page
 
 
-def _first_view(ws: Workspace) -> Any:
+def _first_view(ws: Workspace, guard: Guard) -> Any:
+    @guard.only("inbox", quiet=True)
     def run(who: Account | None, choice: str) -> list[Any]:
         lang = lang_of(choice)
-        if who is None or not who.may_open("inbox"):
+        if who is None:
             return [gr.skip()] * 9
         items = ws.inbox.queue()
         return [
@@ -192,41 +190,28 @@ def _first_view(ws: Workspace) -> Any:
     return run
 
 
-def launch(
-    page: gr.Blocks,
-    settings: Settings,
+def mount(
+    app: FastAPI,
+    ws: Workspace,
     *,
-    port: int | None = None,
-    workspace: Workspace | None = None,
+    user_of: Callable[[Request], Awaitable[str | None]],
+    path: str = "/",
 ) -> gr.Blocks:
-    """Serves the page; then starts what runs beside it in this process (`workspace`'s
-    recovery pass and embedded turn and delivery workers)."""
-    page.queue().launch(
-        server_name=settings.app_host,
-        server_port=port or settings.app_port,
-        prevent_thread_lock=True,
+    """Mounts the app on `app` at `path`; `user_of` names the signed-in caller of a request
+    (None: Gradio answers 401 on every route of the app, uploads included)."""
+    page = build(ws)
+    gr.mount_gradio_app(
+        app,
+        page,
+        path=path,
+        auth_dependency=user_of,
+        max_file_size=int(ws.settings.app_max_upload_mb * 1024 * 1024),
+        footer_links=["gradio", "settings"],
+        run_history=False,  # it would keep customer data in the browser's storage
         show_error=False,
-        quiet=True,
         ssr_mode=False,
         theme=THEME,
         css=CSS,
+        head=HEAD,
     )
-    if workspace is not None:
-        workspace.start()
     return page
-
-
-def main() -> None:
-    settings = Settings()
-    root = Root(settings, report=lambda line: print(line, flush=True))
-    try:
-        page = launch(build(root.workspace), settings, workspace=root.workspace)
-        # Printed once the page answers, so the URL is never shown before it works.
-        print(f"Ressenti is running at {page.local_url}  (Ctrl+C to stop)", flush=True)
-        page.block_thread()
-    finally:
-        root.close()
-
-
-if __name__ == "__main__":
-    main()

@@ -20,7 +20,7 @@ from ui import plots
 from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
 from ui.labels import Labeller
 from ui.messages import notice_text
-from ui.session import require
+from ui.session import Guard
 
 
 def insight_html(insight: SegmentInsight | None, lang: Lang) -> str:
@@ -97,7 +97,14 @@ def emotion_choices(lang: Lang) -> list[tuple[str, str]]:
     return [(target_emotion_name(e, lang), e) for e in TARGET_EMOTIONS]
 
 
-def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: gr.Radio) -> gr.Tab:
+def build_studio(
+    ws: Workspace,
+    labels: Labeller,
+    guard: Guard,
+    language: gr.Radio,
+    model_group: dict[str, Any],
+) -> gr.Tab:
+    """The studio tab; `model_group` is the concurrency group of events that wait on the model."""
     with labels.label(
         gr.Tab(t("tab_studio", "fr"), visible=False, id="studio"), "tab_studio"
     ) as tab:
@@ -268,8 +275,9 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
     def problem(text: str) -> list[Any]:
         return [gr.skip(), f"⚠ {text}", *([gr.skip()] * (len(shown) - 2))]
 
+    @guard.only("studio")
     def run_draft(
-        who: Account | None,
+        who: Account,
         choice: str,
         name_: str,
         goal_: str,
@@ -286,7 +294,6 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> list[Any]:
         lang = lang_of(choice)
-        who = require(who, "studio", lang)
         try:
             brief = brief_from_form(
                 name=name_ or "",
@@ -313,8 +320,9 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
         return show(result, lang)
 
     def decide(action: str) -> Any:
+        @guard.only("studio")
         def run(
-            who: Account | None,
+            who: Account,
             choice: str,
             campaign_id: str | None,
             variant: str | None,
@@ -325,7 +333,6 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
             progress: gr.Progress = gr.Progress(),  # noqa: B008
         ) -> list[Any]:
             lang = lang_of(choice)
-            who = require(who, "studio", lang)
             if not campaign_id:
                 return problem(t("no_campaign", lang))
             try:
@@ -366,17 +373,20 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
         tone,
         count,
     ]
-    draft.click(run_draft, [account, language, *form], shown, api_name=False)
-    decision_inputs = [account, language, campaign, pick, override, subject, body, instruction]
+    # Drafting and another round wait on the model: they run in the model group.
+    draft.click(run_draft, [language, *form], shown, api_name=False, **model_group)
+    decision_inputs = [language, campaign, pick, override, subject, body, instruction]
     for button, action in (
         (approve, "approve"),
         (edit, "edit"),
         (again, "another_round"),
         (reject, "reject"),
     ):
-        button.click(decide(action), decision_inputs, shown, api_name=False)
+        group = model_group if action == "another_round" else {}
+        button.click(decide(action), decision_inputs, shown, api_name=False, **group)
 
-    def pick_variant(campaign_id: str | None, variant: str | None) -> list[Any]:
+    @guard.only("studio")
+    def pick_variant(who: Account, campaign_id: str | None, variant: str | None) -> list[Any]:
         if not campaign_id or not variant:
             return [gr.skip(), gr.skip()]
         request = ws.marketing.pending(campaign_id)
@@ -389,9 +399,9 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
 
     pick.input(pick_variant, [campaign, pick], [subject, body], api_name=False)
 
-    def run_export(who: Account | None, choice: str, campaign_id: str | None) -> list[Any]:
+    @guard.only("studio")
+    def run_export(who: Account, choice: str, campaign_id: str | None) -> list[Any]:
         lang = lang_of(choice)
-        require(who, "studio", lang)
         if not campaign_id:
             return [f"⚠ {t('no_campaign', lang)}", None]
         try:
@@ -402,7 +412,7 @@ def build_studio(ws: Workspace, labels: Labeller, account: gr.State, language: g
             return [f"⚠ {t('export_needs_approval', lang)}", None]
         return [t("exported", lang, id=campaign_id, n=emails), str(archive)]
 
-    export.click(run_export, [account, language, campaign], [status, download], api_name=False)
+    export.click(run_export, [language, campaign], [status, download], api_name=False)
     return tab
 
 

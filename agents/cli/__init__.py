@@ -11,6 +11,7 @@ from agents.cli.kb import kb_app
 from agents.cli.llm import llm_app
 from agents.cli.marketing import marketing_app
 from agents.cli.support import support_app
+from agents.cli.tokens import tokens_app
 from agents.cli.users import users_app
 from agents.cli.worker import doctor, outbox_app, worker
 
@@ -31,12 +32,14 @@ app.add_typer(users_app, name="users")
 app.add_typer(outbox_app, name="outbox")
 app.command("doctor")(doctor)
 app.command("worker")(worker)
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.command("app")
 def run_app() -> None:
-    """Start the Gradio app (the LLM server is started separately: `ressenti llm serve`)."""
-    from ui.shell import main
+    """Start the app: its page, sign-in and HTTP API on one port (the LLM server is started
+    separately: `ressenti llm serve`)."""
+    from web.serve import main
 
     main()
 

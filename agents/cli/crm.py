@@ -17,6 +17,7 @@ from agents.cli.root import command_root
 from agents.cli.texts import say
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang, is_lang, lang_or
+from agents.core.secrets import mask_url
 from tools.crm.errors import CustomerNotFoundError
 from tools.crm.importer import ImportFailedError, import_files
 from tools.crm.seed import seed_demo
@@ -54,7 +55,8 @@ def migrate(
     settings, store = root.settings, root.store
     before = store.revision()
     store.migrate(revision)
-    typer.echo(f"{settings.resolved_database_url()}: {before or 'empty'} -> {store.revision()}")
+    url = mask_url(settings.resolved_database_url())
+    typer.echo(f"{url}: {before or 'empty'} -> {store.revision()}")
 
 
 @crm_app.command()

@@ -105,7 +105,7 @@ def auto_approver(settings: Settings) -> str | None:
     """The reviewer auto-approved drafts are recorded under, where auto-approval is
     allowed: in demo mode, or over a throwaway data folder (under the system's temporary
     directory). None elsewhere: a real outbox gets no decision nobody made."""
-    if settings.demo_mode:
+    if settings.demo_active:
         return "auto-approve (demo mode)"
     temporary = Path(tempfile.gettempdir()).resolve()
     if settings.data_dir.resolve().is_relative_to(temporary):

@@ -114,15 +114,58 @@ class Settings(BaseSettings):
 
     # --- The app -----------------------------------------------------------------------
     app_host: str = "127.0.0.1"
-    """Interface the Gradio app listens on."""
+    """Interface the app listens on (its page, `/api/v1/` and `/healthz`)."""
 
     app_port: int = Field(default=7860, gt=0, lt=65536)
-    """Port the Gradio app listens on."""
+    """Port the app listens on (the page, `/api/v1/` and `/healthz`: one process, one port)."""
 
-    demo_mode: bool = False
-    """The embedded demo: the demo company's data and accounts. Auto-approval of drafts
-    (`ressenti support run --auto-approve`) is allowed only here or in a throwaway data
-    folder (under the system's temporary directory)."""
+    app_event_concurrency: int = Field(default=16, ge=1, le=64)
+    """How many people may run the same kind of app event at once (reading the queue,
+    opening a conversation, a decision); more wait in the queue. Each kind has its own
+    count, so a click never waits behind another kind of event."""
+
+    app_model_concurrency: int = Field(default=4, ge=1, le=32)
+    """How many app events that wait on the model (a draft, a redraft, a campaign round) run
+    at once across all users; the rest wait in the queue, so model calls never take the
+    threads that reads and decisions need."""
+
+    app_max_upload_mb: float = Field(default=10.0, gt=0, le=1024)
+    """Largest file the app accepts in one upload (MiB); larger ones are refused (413)."""
+
+    app_cookie_secure: bool | None = None
+    """Whether the session cookie is marked `Secure`. Default: when the request came over
+    HTTPS (as a reverse proxy on loopback reports it with `X-Forwarded-Proto`)."""
+
+    # --- Sign-in and sessions ------------------------------------------------------------
+    demo_mode: bool | None = None
+    """Demo mode: the four demo accounts (`make run` creates them) and the sign-in page
+    showing their password. Default (unset): on only for the embedded default install, i.e.
+    the default data folder, the embedded model and no external database; anything else
+    (a data folder of your own, a real model, `RESSENTI_DATABASE_URL`) turns it off. Set
+    `RESSENTI_DEMO_MODE=false` to turn it off on a default install, `true` for a throwaway
+    folder (tests). Auto-approval of drafts (`ressenti support run --auto-approve`) is
+    allowed only in demo mode or in a throwaway data folder (under the system's temporary
+    directory). Read it through `demo_active`."""
+
+    session_idle_minutes: float = Field(default=60.0, gt=0)
+    """A session nobody used for this long is over (timers and polls do not count as use)."""
+
+    session_max_hours: float = Field(default=12.0, gt=0)
+    """A session ends this long after sign-in, however active (a working day)."""
+
+    signin_free_failures: int = Field(default=3, ge=1)
+    """Failed sign-ins in a row, for one account or one address, before each further try
+    must wait (exponential back-off)."""
+
+    signin_backoff_s: float = Field(default=2.0, gt=0)
+    """First wait after `signin_free_failures` failures; it doubles with each further one."""
+
+    signin_backoff_max_s: float = Field(default=900.0, gt=0)
+    """Longest wait between two tries (so a flood of guesses cannot lock a person out for
+    longer than this)."""
+
+    signin_window_minutes: float = Field(default=60.0, gt=0)
+    """Failures older than this no longer count."""
 
     # --- Turns, workers and delivery (docs/turn-lifecycle.md) ---------------------------
     embedded_worker: bool = True
@@ -251,6 +294,19 @@ class Settings(BaseSettings):
         """Port part of `llm_base_url` (where `serve` binds)."""
         parsed = urlparse(self.llm_base_url)
         return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    @property
+    def demo_active(self) -> bool:
+        """Whether demo mode is on: `demo_mode` when set, else whether this is the embedded
+        default install (default data folder, embedded model, no external database)."""
+        if self.demo_mode is not None:
+            return self.demo_mode
+        return (
+            self.data_dir.resolve() == _default_data_dir().resolve()
+            and self.llm_model_source == EMBEDDED_MODEL
+            and self.database_url is None
+            and self.checkpoint_url is None
+        )
 
     def resolved_database_url(self) -> str:
         """The CRM database URL, defaulting to a SQLite file in the data directory."""

@@ -29,6 +29,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from agents.core.config import Settings
+from agents.core.secrets import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,7 @@ class LLMClient:
     def health(self) -> ServerHealth:
         """Ask the server which models it serves; never raises."""
         url = self.settings.llm_base_url.rstrip("/") + "/models"
+        shown = mask_url(self.settings.llm_base_url)  # what a status line may print
         try:
             response = httpx.get(
                 url,
@@ -209,15 +211,15 @@ class LLMClient:
             response.raise_for_status()
             served = tuple(str(m.get("id")) for m in response.json().get("data", []))
         except (httpx.HTTPError, ValueError) as exc:
-            return ServerHealth(False, self.settings.llm_base_url, detail=_describe(exc))
+            return ServerHealth(False, shown, detail=_describe(exc))
         if self.settings.llm_model not in served:
             return ServerHealth(
                 True,
-                self.settings.llm_base_url,
+                shown,
                 served,
                 detail=f"the server does not serve '{self.settings.llm_model}'",
             )
-        return ServerHealth(True, self.settings.llm_base_url, served, detail="ready")
+        return ServerHealth(True, shown, served, detail="ready")
 
     # --- error translation -------------------------------------------------------------
     def _translated_errors(self) -> _ErrorTranslator:
@@ -246,7 +248,7 @@ class _ErrorTranslator:
     ) -> Literal[False]:
         if exc is None or isinstance(exc, LLMError):
             return False
-        url = self.settings.llm_base_url
+        url = mask_url(self.settings.llm_base_url)
         if isinstance(exc, openai.LengthFinishReasonError):
             choices = exc.completion.choices
             partial = (choices[0].message.content or "") if choices else ""

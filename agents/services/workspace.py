@@ -1,5 +1,6 @@
-"""Everything the app works over: the store, accounts, the support and marketing services,
-the evaluation runs, the inbox queries and the dashboard figures. The composition root
+"""Everything the app works over: the store, accounts and their sessions, the API tokens,
+the support and marketing services, the evaluation runs, the inbox queries and the
+dashboard figures. The composition root
 (`agents/services/root.py`) builds it from parts it opened once; tests build one from a
 root with a scripted model."""
 
@@ -14,6 +15,8 @@ from agents.services.accounts import AccountStore
 from agents.services.dashboard import DashboardData, dashboard_data
 from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
+from agents.services.sessions import SessionStore, SignInDesk
+from agents.services.tokens import ApiTokens
 from agents.support.service import SupportService
 from tools.crm.store import CRMStore
 
@@ -27,6 +30,11 @@ class Workspace:
     inbox: Inbox
     marketing: MarketingService
     evaluations: Evaluations
+    sessions: SessionStore
+    """The app's signed-in browsers (every event reads its caller from here)."""
+    signins: SignInDesk
+    tokens: ApiTokens
+    """The HTTP API's bearer tokens."""
     on_start: Callable[[], None] = lambda: None
     """Starts what runs beside the app (the recovery pass and the embedded workers)."""
     on_close: Callable[[], None] = lambda: None

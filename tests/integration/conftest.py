@@ -32,13 +32,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def llm_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Settings pointed at a real vLLM server started for this test session."""
+    """Settings pointed at a real vLLM server started for this test session; the server
+    wants an API key (every client of the session sends it, as a deployment's would)."""
     data_dir: Path = tmp_path_factory.mktemp("ressenti-data")
     settings = Settings(
         data_dir=data_dir,
         runtime_dir=Settings().runtime_path,
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         llm_timeout_s=120,
+        llm_api_key=f"test-key-{uuid.uuid4().hex}",
         _env_file=None,  # type: ignore[call-arg]
     )
     server.serve(settings, report=lambda line: print(line, flush=True))

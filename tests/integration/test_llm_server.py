@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+from pathlib import Path
 from typing import Literal
 
+import httpx
 import pytest
 from pydantic import BaseModel, Field
 from typer.testing import CliRunner
@@ -43,6 +46,20 @@ def test_server_reports_ready_with_the_served_model(llm_settings: Settings) -> N
     assert state.process_alive
     assert state.record is not None
     assert state.record.device == "cpu"
+
+
+def test_the_api_key_reaches_the_server_by_its_environment_only(llm_settings: Settings) -> None:
+    key = llm_settings.llm_api_key
+    models = llm_settings.llm_base_url.rstrip("/") + "/models"
+    assert httpx.get(models, timeout=10).status_code == 401  # the server wants the key…
+    keyed = httpx.get(models, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert keyed.status_code == 200  # …and has it
+    # What anyone on the machine can list, and the server's own log, never show it.
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True)
+    record = server.read_record(llm_settings)
+    assert record is not None and str(record.pid) in listing.stdout
+    assert key not in listing.stdout
+    assert key not in Path(record.log_path).read_text(errors="replace")
 
 
 def test_structured_output_round_trip(llm_settings: Settings) -> None:
@@ -95,6 +112,7 @@ def test_a_crashed_server_is_reported_and_serve_restarts_it(llm_settings: Settin
         "RESSENTI_DATA_DIR": str(llm_settings.data_dir),
         "RESSENTI_RUNTIME_DIR": str(llm_settings.runtime_path),
         "RESSENTI_LLM_BASE_URL": llm_settings.llm_base_url,
+        "RESSENTI_LLM_API_KEY": llm_settings.llm_api_key,
     }
     status = CliRunner().invoke(cli, ["llm", "status"], env=env)
     assert status.exit_code == 1

@@ -46,10 +46,14 @@ def test_hub_model_may_be_fetched_by_the_server(settings: Settings) -> None:
     assert "HF_HUB_OFFLINE" not in extra
 
 
-def test_api_key_is_passed_when_configured(settings: Settings) -> None:
+def test_api_key_is_passed_by_environment_never_on_the_command_line(settings: Settings) -> None:
     keyed = settings.model_copy(update={"llm_api_key": "s3cret"})
-    argv, _ = _command(keyed, "cpu")
-    assert argv[argv.index("--api-key") + 1] == "s3cret"
+    argv, env = _command(keyed, "cpu")
+    assert env["VLLM_API_KEY"] == "s3cret"  # vLLM reads it when no --api-key is given
+    assert "--api-key" not in argv
+    assert not any("s3cret" in part for part in argv)  # argv shows in `ps` and vLLM's log
+    _, unkeyed = _command(settings, "cpu")
+    assert "VLLM_API_KEY" not in unkeyed
 
 
 def _record(settings: Settings, pid: int) -> None:

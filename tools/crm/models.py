@@ -499,3 +499,70 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random token, this row holds its sha256 (a
+    copy of the table gives no live session). Over when revoked, idle too long or past its
+    absolute end."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 (hex) of the cookie's token."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    """The language chosen on the page (kept across reloads)."""
+    address: Mapped[str] = mapped_column(String(64))
+    """Where the sign-in came from (client address as the server saw it)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """Last use by the person (timers and polls do not count); idle expiry runs from here."""
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """The absolute end, whatever the activity."""
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """signed_out | disabled | role_changed | password_changed | replaced"""
+
+
+class SignInAttempt(Base):
+    """Every sign-in attempt that was checked (the audit of failures and the throttle's
+    memory): who was tried, from where, and how it ended."""
+
+    __tablename__ = "signin_attempts"
+    __table_args__ = (
+        Index("ix_signin_attempts_email_at", "email", "at"),
+        Index("ix_signin_attempts_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    email: Mapped[str] = mapped_column(String(254))
+    """The address typed, normalised (it may name no account)."""
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    """ok | bad_password | unknown_account | disabled | demo_account | too_long"""
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API: only its sha256 is kept; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        # One live token per name; a revoked name may be used again.
+        Index(
+            "uq_api_tokens_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    """integration | agent | admin"""
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The token's first characters, to recognise it in a list."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

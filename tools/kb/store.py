@@ -22,6 +22,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from agents.core.config import Settings
+from agents.core.secrets import mask_url
 from tools.embeddings import Embedder, get_embedder
 
 
@@ -82,7 +83,7 @@ def open_client(settings: Settings) -> ClientAPI:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise StoreError(
-                f"chroma_url must look like http://host:port, not {settings.chroma_url!r}"
+                f"chroma_url must look like http://host:port, not {mask_url(settings.chroma_url)!r}"
             )
         https = url.scheme == "https"
         port = url.port or (443 if https else 8000)
@@ -92,7 +93,7 @@ def open_client(settings: Settings) -> ClientAPI:
             )
         except Exception as exc:  # chromadb raises plain exceptions on connection failures
             raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+                f"cannot reach the Chroma server at {mask_url(settings.chroma_url)}: {exc}"
             ) from exc
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
-"""The app in a real browser: the Gradio page served on a free port, driven by the system's
-headless Chromium through Playwright (never a downloaded browser).
+"""The app in a real browser: the whole application (sign-in, API, the Gradio page) served
+by uvicorn on a free port, driven by the system's headless Chromium through Playwright
+(never a downloaded browser).
 
 Two kinds of app: one over a scripted model (the UI flows need a known draft and a known
 route), one over the session's real vLLM server. Both use the real stores: a seeded CRM in
@@ -29,7 +30,8 @@ from tests.integration.conftest import free_port
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 from tools.kb.search import KnowledgeBase
-from ui.shell import build, launch
+from web.app import create_app
+from web.serve import start
 
 # Assertions wait on what the page shows; on 2 shared cores a relabel can take seconds.
 expect.set_options(timeout=20_000)
@@ -121,7 +123,8 @@ class RunningApp:
 
 
 def prepare_data(settings: Settings) -> None:
-    """The demo company, the demo accounts and the knowledge base, as `make run` has them."""
+    """The demo company, the demo accounts and the knowledge base, as `make run` has them
+    (in demo mode: the settings of these apps turn it on for their throwaway folder)."""
     store = CRMStore.from_settings(settings)
     seed_demo(store, customers=30)
     seed_demo_accounts(AccountStore(store))
@@ -132,13 +135,14 @@ def prepare_data(settings: Settings) -> None:
 
 
 def serve(workspace: Workspace, settings: Settings) -> Iterator[RunningApp]:
-    """The app as `make run` serves it: the page, and the embedded turn and delivery workers
-    (a simulated message goes through Intake; a worker runs its turn)."""
-    page = launch(build(workspace), settings, port=free_port(), workspace=workspace)
+    """The app as `make run` serves it: the page over the HTTP app, and the embedded turn and
+    delivery workers (a simulated message goes through Intake; a worker runs its turn)."""
+    running = start(create_app(workspace), "127.0.0.1", free_port())
+    workspace.start()
     try:
-        yield RunningApp(str(page.local_url), workspace, settings)
+        yield RunningApp(running.url, workspace, settings)
     finally:
-        page.close()
+        running.stop()
         workspace.close()
 
 
@@ -148,6 +152,7 @@ def scripted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAp
         data_dir=tmp_path_factory.mktemp("app-data"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: the model is scripted
         marketing_llm_compliance=False,  # the studio's flags come from the code rules
+        demo_mode=True,  # the demo accounts, as `make run` has them
         _env_file=None,  # type: ignore[call-arg]
     )
     prepare_data(settings)
@@ -184,9 +189,10 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def sign_in(page: Page, url: str, email: str, password: str = "ressenti-demo") -> None:
-    page.goto(url)
-    page.locator("#email textarea, #email input").first.fill(email)
-    page.locator("#password input").fill(password)
+    """Signs in on the sign-in page (a new session replaces the browser's current one)."""
+    page.goto(f"{url}/signin")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
     page.locator("#signin-button").click()
 
 

@@ -48,13 +48,14 @@ def rows(app: RunningApp, model: type, conversation_id: str) -> list:  # type: i
 
 def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page) -> None:
     page.goto(scripted_app.url)
+    expect(page).to_have_url(re.compile(r"/signin$"))  # a stranger is sent to sign in
     expect(page.locator("#signin-button")).to_be_visible()
-    expect(page.locator("#signin-demo")).to_contain_text("ressenti-demo")  # demo accounts exist
+    expect(page.locator("#signin-demo")).to_contain_text("ressenti-demo")  # demo mode
     screenshot(page, "0-sign-in")
 
     sign_in(page, scripted_app.url, "agent@demo", "not-the-password")
     expect(page.locator("#signin-error")).to_contain_text("incorrect")
-    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator("#workspace")).to_have_count(0)
 
     sign_in(page, scripted_app.url, "agent@demo")
     expect(page.locator("#whoami")).to_contain_text("Alex Agent (agent)")
@@ -72,7 +73,34 @@ def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page
     expect(page.get_by_role("tab")).to_have_count(5)
     page.locator("#signout").click()
     expect(page.locator("#signin-button")).to_be_visible()
-    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator("#signin-note")).to_contain_text("déconnecté")
+    page.goto(scripted_app.url)  # the old cookie opens nothing
+    expect(page).to_have_url(re.compile(r"/signin$"))
+
+
+def test_a_reload_keeps_the_session_and_the_language(scripted_app: RunningApp, page: Page) -> None:
+    page.goto(f"{scripted_app.url}/signin?lang=en")
+    expect(page.locator("#signin-button")).to_have_text("Sign in")
+    page.locator("#email").fill("admin@demo")
+    page.locator("#password").fill("ressenti-demo")
+    page.locator("#signin-button").click()
+    expect(page.locator("#whoami")).to_contain_text("Signed in")  # the page's language
+    page.locator("#language").get_by_text("Français").click()
+    expect(page.locator("#whoami")).to_contain_text("Connecté")
+    page.locator("#language").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Dashboard")).to_be_visible()
+    session = f"{scripted_app.url}/auth/session"
+    for _ in range(100):  # the switch is remembered by the server, not the page
+        if page.request.get(session).json()["lang"] == "en":
+            break
+        page.wait_for_timeout(200)
+
+    page.reload()
+    expect(page.locator("#whoami")).to_contain_text("Signed in: Ada Admin (admin)")
+    expect(page.get_by_role("tab", name="Dashboard")).to_be_visible()
+    expect(page.locator("#approve")).to_have_text("Approve")
+    expect(page.locator("#language input[value='English']")).to_be_checked()
+    screenshot(page, "5-reloaded-in-english")
 
 
 def test_an_approved_draft_reaches_the_outbox(scripted_app: RunningApp, page: Page) -> None:

@@ -25,7 +25,8 @@ OUTCOMES = re.compile("à approuver|transférée")
 def real_app(
     llm_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApp]:
-    settings = llm_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("app-real")})
+    folder = tmp_path_factory.mktemp("app-real")
+    settings = llm_settings.model_copy(update={"data_dir": folder, "demo_mode": True})
     prepare_data(settings)
     yield from serve(Root(settings).workspace, settings)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from typer.testing import CliRunner
 
+from agents.cli import app as cli
 from agents.core.emotion import EmotionReading
+from tests.integration.conftest import postgres_database
 from tools.crm.models import Base
 from tools.crm.store import CRMStore
 
@@ -19,7 +23,7 @@ REVISION_0003_TABLES = {
     "campaign_approvals",
     "campaign_recipients",
 }
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:
@@ -169,3 +173,18 @@ def test_revision_0005_carries_rows_of_0004_over_and_back(database_url: str) -> 
     assert states == {"CV-open": "open", "CV-closed": "closed", "CV-handed_off": "handed_off"}
     assert status == "sent"
     store.close()
+
+
+def test_crm_migrate_never_prints_the_database_password(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    for url in postgres_database(postgres_server):
+        # The test cluster trusts loopback, so any password connects: one is given here
+        # only to see that it never reaches the output.
+        with_password = url.replace("//postgres@", "//postgres:s3cret-pw@")
+        env = {"RESSENTI_DATA_DIR": str(tmp_path), "RESSENTI_DATABASE_URL": with_password}
+        result = CliRunner().invoke(cli, ["crm", "migrate"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "s3cret-pw" not in result.output
+        assert "postgres:***@127.0.0.1" in result.output
+        assert f"empty -> {HEAD}" in result.output

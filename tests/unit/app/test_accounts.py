@@ -119,7 +119,17 @@ def test_the_users_commands_create_an_admin_and_accounts(tmp_path: Path) -> None
         env=env,
     )
     assert agent.exit_code == 0, agent.output
-    demo = runner.invoke(app, ["users", "seed-demo"], env=env)
+    # A data folder of one's own is not demo mode: no demo account, no password printed.
+    refused = runner.invoke(app, ["users", "seed-demo"], env=env)
+    assert refused.exit_code == 1
+    assert "Not in demo mode" in refused.output
+    assert DEMO_PASSWORD not in refused.output
+    quiet = runner.invoke(app, ["users", "seed-demo", "--if-demo"], env=env)
+    assert quiet.exit_code == 0
+    assert "Not in demo mode" in quiet.output
+    assert "create-admin" not in quiet.output  # an admin exists already
+    demo = runner.invoke(app, ["users", "seed-demo"], env={**env, "RESSENTI_DEMO_MODE": "true"})
+    assert demo.exit_code == 0, demo.output
     assert DEMO_PASSWORD in demo.output
 
     listing = runner.invoke(app, ["users", "list"], env=env)

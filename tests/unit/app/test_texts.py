@@ -44,6 +44,9 @@ def _literal_keys(folder: Path, function_names: set[str], method_names: set[str]
 def test_every_label_the_ui_asks_for_exists() -> None:
     used = _literal_keys(ROOT / "ui", {"t", "_label"}, {"label", "value"})
     assert len(used) > 100
+    signin = _literal_keys(ROOT / "web", {"t"}, set())  # the sign-in page
+    assert {"signin_heading", "signin_throttled", "bad_credentials"} <= signin
+    used |= signin
     assert sorted(used - catalogue().keys()) == []
 
 

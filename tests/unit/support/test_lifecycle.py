@@ -496,7 +496,10 @@ def test_a_send_interrupted_mid_way_is_not_sent_again_on_its_own(make_harness: M
 
 # --- auto-approval --------------------------------------------------------------------------
 def test_auto_approval_only_in_demo_mode_or_a_throwaway_folder(settings: Settings) -> None:
-    home = settings.model_copy(update={"data_dir": Path.home() / ".local/share/ressenti"})
+    # A real install: the default folder with demo mode off (a real model, or turned off).
+    home = settings.model_copy(
+        update={"data_dir": Path.home() / ".local/share/ressenti", "demo_mode": False}
+    )
     assert auto_approver(home) is None
     assert auto_approver(home.model_copy(update={"demo_mode": True})) == "auto-approve (demo mode)"
     assert auto_approver(settings) == "auto-approve (throwaway data folder)"  # under /tmp
