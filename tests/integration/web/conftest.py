@@ -59,6 +59,7 @@ class Served:
 def serve(workspace: Workspace, settings: Settings) -> Iterator[Served]:
     app = create_app(workspace)
     running = start(app, "127.0.0.1", free_port())
+    workspace.start()  # the recovery pass and the embedded workers, as `ressenti app` does
     try:
         yield Served(running.url, app, workspace, settings)
     finally:
