@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -159,6 +160,10 @@ class TurnInProgress:
     draft_preview: str
 
 
+_UNDER_WAY = ("queued", "running")
+_SETTLE_TIMEOUT_S = 600.0
+
+
 class SupportService:
     def __init__(
         self,
@@ -194,7 +199,18 @@ class SupportService:
         received = self._receive_message(message)
         if received.turn_id is None:  # a person owns the conversation: nothing to run
             return self._idle(received.conversation_id)
-        return self.process(received.turn_id)
+        return self.settled(self.process(received.turn_id))
+
+    def settled(self, result: TurnResult, timeout_s: float | None = None) -> TurnResult:
+        """`result` once its turn has reached its next stop: when a pool worker of this
+        process (or another) claimed the turn first, waits for that worker (at most
+        `timeout_s`) and returns where the turn then stands. A worker that died lets its
+        lease lapse, and the turn is then claimed and run here."""
+        deadline = time.monotonic() + (_SETTLE_TIMEOUT_S if timeout_s is None else timeout_s)
+        while result.status in _UNDER_WAY and result.turn_id and time.monotonic() < deadline:
+            time.sleep(0.05)
+            result = self.process(result.turn_id)  # claims it if its worker let it go
+        return result
 
     def stream(self, message: InboundMessage) -> Iterator[DraftToken | TurnResult]:
         """Like `submit`, yielding the draft's tokens as they come, then the result."""

@@ -153,7 +153,9 @@ def test_reads_decisions_and_sign_ins_do_not_wait_behind_a_draft(
         opened = call(b, select_one, ["Français", other], page_b)
         assert opened.success and CALM in str(opened.data)
         # B decides on it: the approval is recorded while A's draft is still held.
-        decided = call(b, approve, ["Français", other, "", ""], page_b)
+        # The last input is the page's state (the draft it showed): Gradio keeps it on the
+        # server for this page session, so the client sends None.
+        decided = call(b, approve, ["Français", other, "", "", None], page_b)
         assert decided.success, decided.output
         with ws.store.reading() as session:
             [approval] = session.scalars(select(Approval).where(Approval.conversation_id == other))

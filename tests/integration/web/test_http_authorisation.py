@@ -71,15 +71,20 @@ def server_events(served: Served) -> list[tuple[int, str, bool]]:
 
 
 def changes_nothing(done: Completed) -> bool:
-    """An answer whose every output is a bare update (no value, no property)."""
+    """An answer whose every output is a bare update (no value, no property) and that
+    changed no server-side state (Gradio sends a `gr.State` output as None, and names the
+    states an event changed in `changed_state_ids`)."""
 
     def bare(item: Any) -> bool:
+        if item is None:  # a gr.State output: its value stays on the server
+            return True
         if not isinstance(item, dict) or item.get("__type__") != "update":
             return False
         props = item.get("props", {"__type__": "update"})
         return set(item) <= {"__type__", "props"} and props == {"__type__": "update"}
 
-    return done.success and all(bare(item) for item in done.data)
+    unchanged = not done.output.get("changed_state_ids")
+    return done.success and unchanged and all(bare(item) for item in done.data)
 
 
 def test_signed_out_every_route_of_the_app_refuses(served: Served) -> None:
