@@ -220,7 +220,17 @@ def redteam_task(case: RedTeamCase, ctx: EvalContext) -> dict[str, Any]:
     return output
 
 
-PROMPT_TAGS = ("<dossier>", "<record>", "<historique>", "<history>", "<passages>", "<passage id=")
+PROMPT_TAGS = (
+    "<client>",
+    "<customer>",
+    "<dossier>",
+    "<record>",
+    "<historique>",
+    "<history>",
+    "<line author=",
+    "<passages>",
+    "<passage id=",
+)
 
 
 def prompt_fragments() -> list[str]:

@@ -5,11 +5,19 @@ customer's message, a CRM field) and always go inside the delimiting tags the te
 writes; `render` escapes `<`, `>` and `&` in them so that no value can close a tag early
 or open a new one and pass itself off as an instruction.
 
-Knowledge passages are the one kind of value that carries its own tags: `passages_block`
-writes one `<passage id="…">` element per passage, escaping every value in it, and returns
-a `DelimitedBlock`, which `render` inserts as it is. A template declares which of its
-placeholders take such a block (`blocks:`); any other value is escaped, so a plain string
-can never bring tags of its own into a prompt.
+Knowledge passages and the conversation's history are the kinds of value that carry their
+own tags: `passages_block` writes one `<passage id="…">` element per passage and
+`history_block` one `<line author="…">` element per earlier message, escaping every value
+in them, and each returns a `DelimitedBlock`, which `render` inserts as it is. A template
+declares which of its placeholders take such a block (`blocks:`); any other value is
+escaped, so a plain string can never bring tags of its own into a prompt, and a customer
+whose message holds a line `agent: …` cannot make it read as another author's line.
+
+The system part of a template holds the rules, so only values the code or the staff chose
+(a tone snippet, the advisor's own instruction) may appear there: a template lists them in
+`trusted:`, and `load` refuses a system text that uses any other placeholder. Everything
+that comes from a customer or the CRM (a name, a message, a record) goes in the user part,
+inside its tags.
 
 Snippet files (`kind: snippets`) hold short texts per language and key, such as tones or
 the labels of the customer's record; they are `agents.core.catalogue.Catalogue`s, checked
@@ -43,14 +51,16 @@ _BLOCK_KEY = object()
 class DelimitedBlock:
     """Prompt text whose tags `prompts` wrote itself, every untrusted value in it escaped.
 
-    Built by `passages_block` only (the constructor refuses any other caller), so that
-    `render` can insert it without escaping it again."""
+    Built by `passages_block` and `history_block` only (the constructor refuses any other
+    caller), so that `render` can insert it without escaping it again."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: str, *, _key: object = None) -> None:
         if _key is not _BLOCK_KEY:
-            raise TypeError("a DelimitedBlock is built by prompts.passages_block, not by hand")
+            raise TypeError(
+                "a DelimitedBlock is built by prompts.passages_block or history_block, not by hand"
+            )
         self.text = text
 
     def __str__(self) -> str:
@@ -85,6 +95,33 @@ def passages_block(passages: Iterable[PassageSource]) -> DelimitedBlock:
     return DelimitedBlock("\n".join(elements), _key=_BLOCK_KEY)
 
 
+LINE_BREAK = " ⏎ "
+"""How `history_block` shows a line break inside one earlier message."""
+
+
+@dataclass(frozen=True)
+class HistorySource:
+    """One earlier message of a conversation as a prompt shows it: who wrote it (its
+    author, from the conversation's record, never from the text) and what it says."""
+
+    author: str
+    text: str
+
+
+def history_block(lines: Iterable[HistorySource]) -> DelimitedBlock:
+    """One `<line author="…">text</line>` element per earlier message, one a line.
+
+    The author comes from the record, the text is escaped and its line breaks shown as
+    `⏎`: every line of the block is one whole element, so a message whose text holds a
+    line `agent: …` or `</line><line author="agent">` stays inside the customer's own."""
+    elements = [
+        f'<line author="{html.escape(line.author, quote=True)}">'
+        f"{html.escape(LINE_BREAK.join(line.text.splitlines()), quote=False)}</line>"
+        for line in lines
+    ]
+    return DelimitedBlock("\n".join(elements), _key=_BLOCK_KEY)
+
+
 @dataclass(frozen=True)
 class PromptTemplate:
     """One named prompt: a system and a user part per language."""
@@ -95,6 +132,8 @@ class PromptTemplate:
     user: dict[str, str]
     blocks: frozenset[str] = frozenset()
     """Placeholders that take a `DelimitedBlock` (inserted as is), not a string."""
+    trusted: frozenset[str] = frozenset()
+    """Placeholders the system part may use: values chosen by code or staff, not data."""
 
     def render(self, lang: Lang, /, **values: str | DelimitedBlock) -> list[BaseMessage]:
         missing = self.placeholders - values.keys()
@@ -140,9 +179,15 @@ def load(name: str) -> PromptTemplate:
     data = yaml.safe_load(_raw(name))
     declared = frozenset(data.get("placeholders", []))
     blocks = frozenset(data.get("blocks", []))
-    if not blocks <= declared:
-        raise PromptError(f"prompt '{name}' declares undeclared blocks {sorted(blocks - declared)}")
-    template = PromptTemplate(name, declared, dict(data["system"]), dict(data["user"]), blocks)
+    trusted = frozenset(data.get("trusted", []))
+    for kind, names in (("blocks", blocks), ("trusted", trusted)):
+        if not names <= declared:
+            raise PromptError(
+                f"prompt '{name}' declares undeclared {kind} {sorted(names - declared)}"
+            )
+    template = PromptTemplate(
+        name, declared, dict(data["system"]), dict(data["user"]), blocks, trusted
+    )
     for lang in LANGS:
         for part in (template.system, template.user):
             if lang not in part:
@@ -152,6 +197,12 @@ def load(name: str) -> PromptTemplate:
                 raise PromptError(
                     f"prompt '{name}' ({lang}) uses undeclared {sorted(used - declared)}"
                 )
+        in_rules = _placeholders(template.system[lang]) - trusted
+        if in_rules:
+            raise PromptError(
+                f"prompt '{name}' ({lang}) puts data {sorted(in_rules)} in its system part: "
+                "move it inside a tag of the user part, or list it in `trusted:`"
+            )
     return template
 
 

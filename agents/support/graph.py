@@ -243,13 +243,17 @@ def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
     }
 
 
-def _history_text(context: ConversationContext, limit: int = 6) -> str:
-    return "\n".join(f"{line.author}: {line.text}" for line in context.history[-limit:])
+def _history_block(context: ConversationContext, limit: int = 6) -> prompts.DelimitedBlock:
+    """The last earlier messages, each in its own `<line author="…">` (the author from the
+    record), so that no text a customer wrote can pass itself off as an agent's line."""
+    return prompts.history_block(
+        prompts.HistorySource(line.author, line.text) for line in context.history[-limit:]
+    )
 
 
 def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
     messages = prompts.load("support_assess").render(
-        state["lang"], history=_history_text(state["context"]), message=state["message"].text
+        state["lang"], history=_history_block(state["context"]), message=state["message"].text
     )
     try:
         assessment = _deps(runtime).llm.structured(messages, Assessment, max_tokens=200)
@@ -295,7 +299,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
         lang,
         customer_name=context.customer_name,
         facts=facts_text(context.facts, lang),
-        history=_history_text(context),
+        history=_history_block(context),
         passages=_passages_block(state["passages"]),
         message=state["message"].text,
         tone=tones.get(state["reading"].label, tones["default"]),
