@@ -16,6 +16,7 @@ still count: the comma closes the negated clause.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -498,7 +499,8 @@ RULES: tuple[CueRule, ...] = (
     _rule(
         "label",
         "neutral",
-        r"^\W*(?:bonjour|bonsoir|hello|hi)?\W*(?:pouvez-vous|pourriez-vous|est-ce possible|est-il possible"
+        # possessive `\W*+`: a message of 8,000 "!" is read once, not 8,000 times
+        r"^\W*+(?:(?:bonjour|bonsoir|hello|hi)\W*+)?(?:pouvez-vous|pourriez-vous|est-ce possible|est-il possible"
         r"|je souhaite|je souhaiterais|je voudrais|j'aimerais|merci de|could you|can you|would you"
         r"|i'd like|i would like|is it possible|please)\b",
         1.0,
@@ -589,13 +591,42 @@ _CLAUSE_BREAK = re.compile(
 _WORD = re.compile(r"[a-z']+")
 
 
-def _negated(folded: str, start: int) -> bool:
+class _Clauses:
+    """Where the clauses and words of one folded text are, found once per text.
+
+    `_negated` asks, for each negatable hit, for the last words of its clause; finding the
+    clause breaks and the words of the whole prefix again for every hit made a message of
+    many hits quadratic. Here each is found once and each question is a bisection."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        self.break_ends = [m.end() for m in _CLAUSE_BREAK.finditer(folded)]
+        words = [m.span() for m in _WORD.finditer(folded)]
+        self.word_starts = [start for start, _ in words]
+        self.word_ends = [end for _, end in words]
+
+    def last_words(self, start: int, count: int) -> list[str]:
+        """The last `count` words of the clause that ends at `start` (the words a regex
+        would find in that clause alone: a word crossing its edges is cut there)."""
+        breaks = bisect.bisect_right(self.break_ends, start)
+        clause_start = self.break_ends[breaks - 1] if breaks else 0
+        last = bisect.bisect_left(self.word_starts, start)  # words starting before `start`
+        words: list[str] = []
+        index = last - 1
+        while index >= 0 and len(words) < count:
+            if self.word_ends[index] <= clause_start:
+                break
+            piece = self.folded[
+                max(self.word_starts[index], clause_start) : min(self.word_ends[index], start)
+            ]
+            words.extend(reversed(_WORD.findall(piece)))
+            index -= 1
+        return list(reversed(words[:count]))
+
+
+def _negated(clauses: _Clauses, start: int) -> bool:
     """Whether the cue at `start` is negated within its clause (through bridge words only)."""
-    before = folded[:start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
-    clause = before[breaks[-1].end() :] if breaks else before
-    words = _WORD.findall(clause)
-    for word in reversed(words[-6:]):
+    for word in reversed(clauses.last_words(start, 6)):
         if word in _NEGATIONS or word.endswith("n't") or word.startswith("n'"):
             return True
         if word not in _BRIDGES:
@@ -614,13 +645,14 @@ def _combine(weights: list[float]) -> float:
 def find_cues(text: str) -> CueHits:
     """Run every rule on `text`; each hit becomes an evidence span on the original text."""
     folded = fold(text)
+    clauses = _Clauses(folded)
     hits = CueHits()
     effort: dict[str, float] = {}
     urgency: dict[str, float] = {}
     intensity: list[float] = []
     for rule in RULES:
         for match in rule.pattern.finditer(folded):
-            if rule.negatable and _negated(folded, match.start()):
+            if rule.negatable and _negated(clauses, match.start()):
                 continue
             start, end = match.span()
             if rule.kind == "flag":
