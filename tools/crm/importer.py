@@ -10,14 +10,20 @@ Formats (see README "CRM"):
 - CSV: one file per kind, the kind taken from the file name (`customers*.csv`,
   `orders*.csv`, `conversations*.csv` or `messages*.csv`), a header row, `,` or `;` as
   separator, UTF-8. Conversations are one row per message. `row` in a report is the line
-  number in the file (the header is line 1).
+  number in the file where the row starts (the header is line 1); a quoted cell may hold
+  line breaks, kept as they are.
 - JSON: an object with any of the keys `customers`, `orders`, `conversations` (lists);
   conversations hold their `messages`. `row` is the 1-based position in that list.
+
+Files are untrusted: a file that is not UTF-8, a cell over `MAX_CELL` characters, broken
+quoting or JSON nested too deep is a reported issue (with the line where it was found),
+never a crash, and every text has a maximum length.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -55,6 +61,12 @@ KINDS: tuple[Kind, ...] = ("customers", "orders", "conversations")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRUE_WORDS = {"1", "true", "yes", "y", "oui", "o", "vrai"}
 FALSE_WORDS = {"0", "false", "no", "n", "non", "faux"}
+MAX_CELL = csv.field_size_limit()
+"""The longest CSV cell read (131,072 characters, the csv module's limit)."""
+MAX_CENTS = 10_000_000_00
+"""The largest amount an import takes (ten million euros), well inside a database integer."""
+MAX_MESSAGE = 100_000
+"""The longest message text an import takes (in characters)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,10 @@ def _euros_to_cents(value: Any) -> Any:
     if amount is None:
         return None
     cents = Decimal(str(amount)) * 100
+    if not cents.is_finite():
+        raise ValueError(f"expected an amount in euros such as 54.90, got {value!r}")
+    if cents > MAX_CENTS:
+        raise ValueError("amount too large")
     if cents != cents.to_integral_value():
         raise ValueError("amounts have at most two decimals")
     if cents < 0:
@@ -168,16 +184,26 @@ Id = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_len
 class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("a NUL character is not allowed in a text")
+        return value
+
+
+ShortText = Annotated[Annotated[str, Field(max_length=100)] | None, BeforeValidator(_blank_to_none)]
+
 
 class CustomerRow(_Row):
     id: Id
-    email: str
+    email: str = Field(max_length=254)
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     language: Lang
     segment: Literal["standard", "family", "business", "premium"] = "standard"
-    phone: OptionalText = None
-    city: OptionalText = None
+    phone: ShortText = None
+    city: ShortText = None
     value_eur: Cents = None
     vulnerable: Flag = False
     marketing_consent: Flag = False
@@ -198,7 +224,7 @@ class CustomerRow(_Row):
 
 
 class OrderItemRow(_Row):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=200)
     quantity: int = Field(default=1, ge=1)
     unit_price_eur: Cents = None
 
@@ -221,8 +247,8 @@ class OrderRow(_Row):
     status: Literal["placed", "shipped", "delivered", "delayed", "lost", "cancelled", "returned"]
     total_eur: Annotated[int, BeforeValidator(_euros_to_cents)]
     items: Annotated[list[OrderItemRow], BeforeValidator(_items)] = Field(default_factory=list)
-    carrier: OptionalText = None
-    tracking_number: OptionalText = None
+    carrier: ShortText = None
+    tracking_number: ShortText = None
     delivery_status: Annotated[
         Literal["preparing", "in_transit", "delivered", "delayed", "lost"] | None,
         BeforeValidator(_blank_to_none),
@@ -241,8 +267,8 @@ an imported conversation) or their older names (`closed`, `handed_off`)."""
 class MessageRow(_Row):
     author: Author
     sent_at: Annotated[datetime, BeforeValidator(_timestamp)]
-    text: str = Field(min_length=1)
-    author_name: OptionalText = None
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    author_name: ShortText = None
 
 
 class ConversationRow(_Row):
@@ -312,21 +338,78 @@ def _validate(model: type[_Row], data: Any, file: str, row: int, parsed: _Parsed
         return None
 
 
+def _decoded(path: Path, name: str, parsed: _Parsed) -> str | None:
+    """The file's text, or None with an issue naming the line of the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        parsed.issues.append(
+            ImportIssue(
+                name,
+                line,
+                "(file)",
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "save the export as UTF-8",
+            )
+        )
+        return None
+
+
+def _csv_records(
+    text: str, delimiter: str, name: str, parsed: _Parsed
+) -> Iterable[tuple[int, list[str]]]:
+    """(line where the record starts, its cells) for every non-blank record.
+
+    Read from the text as it is (`newline=""`), so a quoted cell keeps its line breaks. A
+    record the csv module cannot read (a cell over `MAX_CELL`, a stray quote) is an issue at
+    its line, and reading that file stops there: what follows cannot be told apart."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a cell is longer than {MAX_CELL} characters"
+            parsed.issues.append(
+                ImportIssue(name, start, "(row)", f"unreadable CSV: {reason}; reading stopped")
+            )
+            return
+        if cells:
+            yield start, cells
+        start = reader.line_num + 1
+
+
 def _read_csv(path: Path, kind: Kind, parsed: _Parsed) -> None:
     name = path.name
-    text = path.read_text(encoding="utf-8-sig")
-    first_line = text.splitlines()[0] if text else ""
+    text = _decoded(path, name, parsed)
+    if text is None:
+        return
+    first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
-    if not reader.fieldnames:
-        parsed.issues.append(ImportIssue(name, 1, "(header)", "the file has no header row"))
+    records = iter(_csv_records(text, delimiter, name, parsed))
+    header = next(records, None)
+    if header is None:
+        if not parsed.issues or parsed.issues[-1].file != name:
+            parsed.issues.append(ImportIssue(name, 1, "(header)", "the file has no header row"))
+        return
+    columns = [column.strip() for column in header[1]]
+    if len(set(columns)) != len(columns) or "" in columns:
+        parsed.issues.append(
+            ImportIssue(name, header[0], "(header)", "column names must be unique and not blank")
+        )
         return
     grouped: dict[str, list[tuple[int, MessageCsvRow]]] = {}
-    for raw in reader:
-        line = reader.line_num
-        if None in raw:
+    for line, cells in records:
+        if len(cells) > len(columns):
             parsed.issues.append(ImportIssue(name, line, "(row)", "more cells than columns"))
             continue
+        raw: dict[str, Any] = dict(zip(columns, cells, strict=False))  # missing cells: absent
         if kind == "customers":
             row = _validate(CustomerRow, raw, name, line, parsed)
             if row:
@@ -378,10 +461,16 @@ def _read_csv(path: Path, kind: Kind, parsed: _Parsed) -> None:
 
 def _read_json(path: Path, parsed: _Parsed) -> None:
     name = path.name
+    text = _decoded(path, name, parsed)
+    if text is None:
+        return
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         parsed.issues.append(ImportIssue(name, exc.lineno, "(file)", f"invalid JSON: {exc.msg}"))
+        return
+    except RecursionError:
+        parsed.issues.append(ImportIssue(name, 0, "(file)", "invalid JSON: nested too deep"))
         return
     if isinstance(data, list) and kind_of(path):
         data = {kind_of(path): data}
@@ -428,10 +517,7 @@ def read_files(paths: Iterable[Path]) -> _Parsed:
                 )
             )
             continue
-        try:
-            _read_csv(path, kind, parsed)
-        except UnicodeDecodeError:
-            parsed.issues.append(ImportIssue(path.name, 0, "(file)", "not UTF-8 text"))
+        _read_csv(path, kind, parsed)
     return parsed
 
 
