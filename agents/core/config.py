@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_MODEL = "embedded:smollm2-135m-instruct"
@@ -272,6 +272,28 @@ class Settings(BaseSettings):
 
     marketing_unsubscribe_url: str = "https://www.lumio.example/desinscription"
     """Base of each recipient's unsubscribe link (a per-recipient token is appended)."""
+
+    # --- Channels: Chatwoot (agents/channels/chatwoot.py) ----------------------------------
+    chatwoot_base_url: str | None = None
+    """Chatwoot's address, e.g. `https://chat.example.fr` (None, or no API token: nothing is
+    delivered to Chatwoot; its rows wait or go to the delivery fallback)."""
+
+    chatwoot_api_token: SecretStr | None = None
+    """The Agent Bot's access token (sent as `api_access_token`); never printed."""
+
+    chatwoot_webhook_secret: SecretStr | None = None
+    """The secret Chatwoot signs the bot's webhooks with (`X-Chatwoot-Signature`);
+    without it every webhook is refused (401)."""
+
+    chatwoot_handle_open: bool = False
+    """Whether the copilot also drafts for Chatwoot conversations that are `open` (a human
+    holds them); by default only `pending` (bot-owned) ones."""
+
+    chatwoot_max_skew_s: float = Field(default=300.0, gt=0)
+    """How old (or how far in the future) a webhook's `X-Chatwoot-Timestamp` may be."""
+
+    chatwoot_timeout_s: float = Field(default=10.0, gt=0)
+    """Time limit of one call to Chatwoot's API."""
 
     # --- Derived values ----------------------------------------------------------------
     @cached_property

@@ -34,6 +34,8 @@ from typing import Any, TypeVar, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agents.channels import registry as channels
+from agents.channels.chatwoot import ChatwootWebhook
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
@@ -272,9 +274,10 @@ class Root:
 
     @property
     def delivery(self) -> DeliveryWorker:
-        """The delivery worker over the outbox (its senders: `Overrides.senders`; a channel
-        without one uses the demo "none" channel, recorded in
-        `<data_dir>/outbound/none.jsonl`, unless `delivery_fallback` is `hold`)."""
+        """The delivery worker over the outbox (its senders: the configured channels'
+        (`agents.channels.registry`), then `Overrides.senders`; a channel without one uses
+        the demo "none" channel, recorded in `<data_dir>/outbound/none.jsonl`, unless
+        `delivery_fallback` is `hold`)."""
         return self._once("delivery", self._delivery)
 
     def _delivery(self) -> DeliveryWorker:
@@ -283,11 +286,26 @@ class Root:
             if self.settings.delivery_fallback == "none"
             else None
         )
+        configured = channels.senders(self.settings)
+        for sender in configured.values():
+            close = getattr(sender, "close", None)
+            if callable(close):
+                self._closers.append(close)
         worker = DeliveryWorker(
-            self.store, self.settings, self.overrides.senders or {}, fallback=fallback
+            self.store,
+            self.settings,
+            {**configured, **(self.overrides.senders or {})},
+            fallback=fallback,
         )
         self._closers.append(worker.stop)
         return worker
+
+    @property
+    def chatwoot(self) -> ChatwootWebhook:
+        """The Chatwoot webhook's handler (signature, de-duplication, then `Intake`)."""
+        return self._once(
+            "chatwoot", lambda: ChatwootWebhook(self.settings, self.store, self.support.receive)
+        )
 
     def doctor(self) -> RepairReport:
         """The recovery pass over the CRM, the checkpoints and the outbox."""
@@ -375,6 +393,8 @@ class Root:
                 sessions=self.sessions,
                 signins=self.signins,
                 tokens=self.tokens,
+                delivery=self.delivery,
+                chatwoot=self.chatwoot,
                 on_close=self.close,
             ),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agents.channels.chatwoot import ChatwootWebhook
 from agents.core.config import Settings
 from agents.marketing.service import MarketingService
 from agents.services.accounts import AccountStore
@@ -17,6 +18,7 @@ from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
 from agents.services.sessions import SessionStore, SignInDesk
 from agents.services.tokens import ApiTokens
+from agents.support.delivery import DeliveryWorker
 from agents.support.service import SupportService
 from tools.crm.store import CRMStore
 
@@ -35,6 +37,10 @@ class Workspace:
     signins: SignInDesk
     tokens: ApiTokens
     """The HTTP API's bearer tokens."""
+    delivery: DeliveryWorker | None = None
+    """The delivery worker (woken after an agent's retry)."""
+    chatwoot: ChatwootWebhook | None = None
+    """The Chatwoot webhook's handler."""
     on_start: Callable[[], None] = lambda: None
     """Starts what runs beside the app (the recovery pass and the embedded workers)."""
     on_close: Callable[[], None] = lambda: None

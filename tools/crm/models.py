@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -566,3 +567,23 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# --- Revision 0007: webhook deliveries --------------------------------------------------
+
+
+class WebhookDelivery(Base):
+    """A helpdesk's webhook delivery already received (Chatwoot's `X-Chatwoot-Delivery`,
+    stable across its retries): a second one with the same id is answered and ignored."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("channel", "delivery_id", name="uq_webhook_deliveries_channel_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(200))
+    """What was done with it: `stored <message id>`, or why it was ignored."""
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -39,15 +39,18 @@ from tools.crm.models import (
     OutboxMessage,
     Ticket,
     Turn,
+    WebhookDelivery,
 )
 from tools.crm.outbox import Deliveries
 from tools.crm.scope import CustomerScope
 from tools.crm.turns import Turns
 from tools.crm.views import CustomerProfile, InboundView, ReadingAggregate
+from tools.crm.webhooks import WebhookDeliveries
 from tools.crm.writer import CRMWriter
 
 # Child tables first: the order rows are deleted in by `reset`.
 TABLES_CHILD_FIRST: tuple[type[Base], ...] = (
+    WebhookDelivery,
     CampaignRecipient,
     CampaignApproval,
     CampaignVariant,
@@ -95,6 +98,11 @@ class CRMStore(Database):
     def deliveries(self) -> Deliveries:
         """The outbox's delivery transactions."""
         return Deliveries(self)
+
+    @property
+    def webhooks(self) -> WebhookDeliveries:
+        """Helpdesk webhook deliveries already received (redeliveries are ignored)."""
+        return WebhookDeliveries(self)
 
     # --- Scoped access -------------------------------------------------------------------
     def scope(self, customer_id: str) -> CustomerScope:

@@ -65,6 +65,10 @@ SENDING_DECISIONS = frozenset({"accept", "edit", "human_reply"})
 """Decisions that send a reply (every outbox reply references one of these)."""
 SYSTEM = "system"
 """The reviewer of decisions no person made (a draft superseded by a newer message)."""
+NOTE_CHANNELS = frozenset({"chatwoot"})
+"""Channels whose helpdesk is told of a handoff: `hand_off` queues a `handoff_note` outbox
+row (key `handoff:<turn id>`, the package as JSON), which the channel's sender turns into a
+private note, the conversation opened for a person, labels and attributes."""
 INTEGRITY_RETRIES = 3
 """How often a transaction that lost a unique-key race is run again (it then reads the
 winner's row)."""
@@ -909,7 +913,8 @@ class Turns:
         holder: str | None = None,
     ) -> str:
         """The turn goes to a person, once: its package kept on the turn and in a handoff
-        ticket, the reading stored, the conversation `with_human` (with the reviewer as
+        ticket (and, on a channel of `NOTE_CHANNELS`, in a `handoff_note` outbox row for
+        the helpdesk), the reading stored, the conversation `with_human` (with the reviewer as
         assignee after a take-over), the decision that led here applied. Returns the turn's
         outcome (the first one, on a replay)."""
         with self._transaction() as session:
@@ -943,6 +948,23 @@ class Turns:
                     summary=_json(package),
                 )
             )
+            if conversation.channel in NOTE_CHANNELS:
+                session.add(
+                    OutboxMessage(
+                        conversation_id=conversation.id,
+                        customer_id=conversation.customer_id,
+                        approval_id=None,
+                        kind="handoff_note",
+                        idempotency_key=f"handoff:{turn.id}",
+                        channel=conversation.channel,
+                        language=conversation.language,
+                        body=json.dumps(package, ensure_ascii=False, default=str),
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
             turn.status = "to_human"
             turn.outcome = outcome
             turn.reason = reason
