@@ -9,10 +9,12 @@ passages, the conversation's KPIs). Fields will be added, never renamed or remov
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from agents.core.emotion import EmotionReading
+from agents.core.lang import Lang
 from agents.core.priority import Priority
 from agents.emotion.trajectory import TrajectoryKPIs, Trend
 from agents.support.schemas import CheckFinding, HandoffPackage, Passage
@@ -34,6 +36,10 @@ class CitedPassage(BaseModel):
 class ApprovalView(BaseModel):
     """A draft waiting for a human decision."""
 
+    approval_id: str = Field(
+        description="What a decision names: `POST /approvals/{approval_id}/decision` "
+        "(the draft's interrupt: a newer draft has another one)."
+    )
     conversation_id: str
     customer_id: str
     customer_name: str
@@ -100,6 +106,20 @@ class TrajectoryView(BaseModel):
         )
 
 
+class DeliveryView(BaseModel):
+    """One outbox row of the conversation: a reply, or a handoff note for a helpdesk."""
+
+    id: int
+    kind: str = Field(description="reply | handoff_note")
+    status: str = Field(description="pending | delivering | delivered | failed | dead")
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    external_id: str | None = Field(description="The channel's id of what was delivered.")
+    delivered_at: datetime | None
+    created_at: datetime
+
+
 class ConversationView(BaseModel):
     """One conversation: its messages with their readings and the trajectory's KPIs."""
 
@@ -113,6 +133,71 @@ class ConversationView(BaseModel):
         description="None while no customer message has a reading."
     )
     pending_approval: ApprovalView | None
+    deliveries: list[DeliveryView] = Field(
+        description="What was given to the channel to deliver, oldest first, with its status."
+    )
+
+
+class CustomerRef(BaseModel):
+    """Who wrote, as the channel knows them (matched to the CRM on the server)."""
+
+    external_id: str | None = Field(
+        default=None, max_length=200, description="Not used to find the customer yet."
+    )
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class InboundRequest(BaseModel):
+    """A customer message from a channel."""
+
+    channel: str = Field(min_length=1, max_length=20, pattern=r"^[a-z0-9_-]+$")
+    external_conversation_id: str = Field(min_length=1, max_length=200)
+    external_message_id: str = Field(
+        min_length=1, max_length=200, description="The key that makes a redelivery a no-op."
+    )
+    customer: CustomerRef = Field(default_factory=CustomerRef)
+    text: str = Field(min_length=1, max_length=8000)
+    lang: Lang | None = None
+    sent_at: datetime | None = None
+
+
+class InboundAccepted(BaseModel):
+    """The message is stored; a worker drafts (follow `GET /conversations/{id}`)."""
+
+    conversation_id: str
+    message_id: int
+    turn_id: str | None = Field(description="None when a person owns the conversation.")
+    duplicate: bool = Field(description="The message was received before.")
+
+
+class DecisionRequest(BaseModel):
+    """A person's decision on a waiting draft."""
+
+    action: Literal["accept", "edit", "respond", "reject", "take_over"]
+    text: str | None = Field(default=None, max_length=8000, description="For `edit`.")
+    instruction: str | None = Field(default=None, max_length=2000, description="For `respond`.")
+    reviewer: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Who decided (recorded with the token's name); default: the token's name.",
+    )
+    override_reason: str | None = Field(
+        default=None, max_length=500, description="Sends an edit despite blocking findings."
+    )
+
+
+class DecisionDone(BaseModel):
+    approval_id: int = Field(description="The recorded approval.")
+    action: str
+    outcome: str | None = Field(description="The turn's outcome (None while a redraft runs).")
+    conversation_id: str
+
+
+class RetryQueued(BaseModel):
+    outbox_id: int
+    status: str
 
 
 class Problem(BaseModel):

@@ -15,6 +15,7 @@ from web.api.models import (
     ApprovalView,
     CitedPassage,
     ConversationView,
+    DeliveryView,
     HandoffView,
     MessageView,
     Problem,
@@ -35,6 +36,7 @@ def approval_view(ws: Workspace, item: QueueItem) -> ApprovalView:
     turn = ws.support.turn_in_progress(request.conversation_id)
     passages = {p.citation_id: p for p in (turn.passages if turn else [])}
     return ApprovalView(
+        approval_id=item.interrupt_id,
         conversation_id=request.conversation_id,
         customer_id=request.customer_id,
         customer_name=item.customer_name,
@@ -69,7 +71,8 @@ def handoffs(who: Reader, ws: Work) -> list[HandoffView]:
 )
 def conversation(conversation_id: str, who: Reader, ws: Work) -> ConversationView:
     """One conversation: its messages (each customer message with its reading), the KPIs of
-    its emotional trajectory, and the draft waiting for approval, if any."""
+    its emotional trajectory, the draft waiting for approval, if any, and the delivery
+    status of what was given to its channel."""
     try:
         detail = ws.inbox.detail(conversation_id)
     except CRMError as exc:
@@ -104,4 +107,8 @@ def conversation(conversation_id: str, who: Reader, ws: Work) -> ConversationVie
         ],
         trajectory=TrajectoryView.of(kpis) if kpis else None,
         pending_approval=approval_view(ws, pending) if pending else None,
+        deliveries=[
+            DeliveryView.model_validate(row.model_dump())
+            for row in ws.store.deliveries.rows(conversation_id)
+        ],
     )

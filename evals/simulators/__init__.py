@@ -1,0 +1,1 @@
+"""Protocol-faithful simulators of the services channels talk to (tests and benchmarks)."""
