@@ -18,6 +18,7 @@ bot's own posts (Ressenti must ignore them).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -214,8 +215,11 @@ class ChatwootSimulator:
                 )
                 self._answer(status, answer)
 
-            do_GET = _serve
-            do_POST = _serve
+            def do_GET(self) -> None:
+                self._serve()
+
+            def do_POST(self) -> None:
+                self._serve()
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
@@ -390,10 +394,8 @@ class ChatwootSimulator:
         return self.send(self.message_event(conversation, message))
 
     def _send_message_event(self, conversation: SimConversation, message: SimMessage) -> None:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # Chatwoot gives up on a silent bot
             self.send(self.message_event(conversation, message))
-        except httpx.HTTPError:
-            pass  # Chatwoot gives up on a bot that does not answer
 
     def signed_headers(
         self,
