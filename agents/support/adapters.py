@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import cast
+from typing import cast, get_args
 
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
@@ -128,6 +128,12 @@ class EmotionLayerReader:
         )
 
 
+def turn_channel(channel: str) -> TurnChannel:
+    """The medium a turn reads for a conversation's channel: a helpdesk's channel
+    (`chatwoot`, or any name an integration posts under through the HTTP API) is a chat."""
+    return cast(TurnChannel, channel) if channel in get_args(TurnChannel) else "chat"
+
+
 class CRMInboundSource:
     """The inbound messages `Intake` stored, read back for the turn that answers them."""
 
@@ -139,7 +145,7 @@ class CRMInboundSource:
         return InboundMessage(
             conversation_id=found.conversation_id,
             text=found.text,
-            channel=cast(TurnChannel, found.channel),
+            channel=turn_channel(found.channel),
             message_id=str(found.id),
             received_at=found.sent_at,
         )
