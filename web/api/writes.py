@@ -111,7 +111,7 @@ def decide(approval_id: str, body: DecisionRequest, who: Agent, ws: Work) -> Dec
         )
     except ValidationError as exc:
         detail = "; ".join(str(error["msg"]) for error in exc.errors())
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail) from exc
+        raise HTTPException(422, detail) from exc
     pending = next((p for p in ws.support.pending() if p.interrupt_id == approval_id), None)
     if pending is None:
         done = ws.store.turns.approval_of_interrupt(approval_id)
@@ -132,7 +132,7 @@ def decide(approval_id: str, body: DecisionRequest, who: Agent, ws: Work) -> Dec
     except NothingPendingError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except DraftCheckError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(422, str(exc)) from exc
     if ws.delivery is not None:
         ws.delivery.notify()
     return DecisionDone(

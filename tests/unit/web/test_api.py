@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -47,6 +48,19 @@ PASSAGE = Passage(
 ROUTES = ["/approvals", "/handoffs", "/conversations/CV-NONE"]
 ROLES: tuple[TokenRole, ...] = ("integration", "agent", "admin")
 READERS = {"agent", "admin"}
+INBOUND = {
+    "channel": "helpdesk",
+    "external_conversation_id": "T-1",
+    "external_message_id": "M-1",
+    "customer": {"email": "nobody@example.org", "name": "Ana Ruiz"},
+    "text": "Bonjour, où en est mon colis ?",
+    "lang": "fr",
+}
+WRITES: list[tuple[str, dict[str, object], set[str]]] = [
+    ("/messages", INBOUND, {"integration", "admin"}),
+    ("/approvals/NONE/decision", {"action": "accept"}, {"agent", "admin"}),
+    ("/deliveries/999/retry", {}, {"agent", "admin"}),
+]
 
 
 class OnePassage:
@@ -154,11 +168,102 @@ def test_the_queues_and_a_conversation_read_as_typed_views(api) -> None:  # type
 def test_the_openapi_document_names_the_routes_and_the_bearer_scheme(api) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = api
     document = client.get("/openapi.json").json()
-    assert set(document["paths"]) == {"/approvals", "/handoffs", "/conversations/{conversation_id}"}
+    assert set(document["paths"]) == {
+        "/approvals",
+        "/handoffs",
+        "/conversations/{conversation_id}",
+        "/messages",
+        "/approvals/{approval_id}/decision",
+        "/deliveries/{outbox_id}/retry",
+        "/channels/chatwoot/webhook",
+    }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    for path in document["paths"].values():
-        assert {"401", "403"} <= set(path["get"]["responses"])
+    for route, path in document["paths"].items():
+        for operation in path.values():
+            if route == "/channels/chatwoot/webhook":  # signed by Chatwoot instead
+                assert "401" in operation["responses"] and "security" not in operation
+            else:
+                assert {"401", "403"} <= set(operation["responses"]), route
     page = client.get("/docs")
     assert page.status_code == 200
     assert "cdn" not in page.text.lower()  # the docs page works without the internet
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize(("route", "body", "allowed"), WRITES)
+def test_every_write_refuses_missing_wrong_and_wrong_role_tokens(  # type: ignore[no-untyped-def]
+    api, route: str, body: dict[str, object], allowed: set[str]
+) -> None:
+    client, root, tokens = api
+    assert client.post(route, json=body).status_code == 401
+    assert client.post(route, json=body, headers=bearer("rst_" + "x" * 43)).status_code == 401
+    for role in ROLES:
+        answer = client.post(route, json=body, headers=bearer(tokens[role]))
+        if role in allowed:
+            assert answer.status_code in (202, 404), answer.text  # past the guard
+        else:
+            assert answer.status_code == 403, answer.text
+    if route == "/messages":
+        assert root.store.counts()["messages"] == 1  # the allowed posts got in (once)
+
+
+def test_an_inbound_message_is_stored_once_and_answered_before_any_turn_runs(api) -> None:  # type: ignore[no-untyped-def]
+    client, root, tokens = api
+    headers = bearer(tokens["integration"])
+    first = client.post("/messages", json=INBOUND, headers=headers)
+    assert first.status_code == 202, first.text
+    accepted = first.json()
+    assert accepted["duplicate"] is False and accepted["turn_id"]
+    again = client.post("/messages", json=INBOUND, headers=headers)
+    assert again.status_code == 202
+    assert again.json() == {**accepted, "duplicate": True}
+    assert root.store.counts()["messages"] == 1
+    turn = root.store.turns.turn(accepted["turn_id"])
+    assert turn.status == "queued"  # stored and queued: a worker drafts later
+    customer = root.store.find_customer(
+        root.store.conversation_customer(accepted["conversation_id"])
+    )
+    assert customer.email == "nobody@example.org"  # an unknown sender: a new customer
+    # The same conversation id from someone else: refused, never threaded in.
+    intruder = {**INBOUND, "external_message_id": "M-2", "customer": {"email": "eve@example.org"}}
+    assert client.post("/messages", json=intruder, headers=headers).status_code == 409
+    assert root.store.counts()["messages"] == 1
+    assert (
+        client.post("/messages", json={**INBOUND, "text": ""}, headers=headers).status_code == 422
+    )
+
+
+def test_a_decision_through_the_api_is_the_one_decision_and_a_dead_delivery_can_be_retried(
+    api,
+) -> None:  # type: ignore[no-untyped-def]
+    client, root, tokens = api
+    seed_demo(root.store, customers=3)
+    conversation = root.store.open_conversation("C00002", channel="email", subject="Colis")
+    message = InboundMessage(
+        conversation_id=conversation, text="Où en est mon colis ?", channel="email"
+    )
+    assert root.support.submit(message).outcome == "awaiting_approval"
+    headers = bearer(tokens["agent"])
+    [approval] = client.get("/approvals", headers=headers).json()
+    path = f"/approvals/{approval['approval_id']}/decision"
+    assert client.post(path, json={"action": "edit"}, headers=headers).status_code == 422
+    done = client.post(path, json={"action": "accept"}, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["outcome"] == "approved"
+    lost = client.post(path, json={"action": "reject"}, headers=headers)
+    assert lost.status_code == 409
+    assert "already decided by agent token" in lost.json()["detail"]
+    [row] = client.get(f"/conversations/{conversation}", headers=headers).json()["deliveries"]
+    assert row["kind"] == "reply" and row["status"] == "pending"
+    retry = f"/deliveries/{row['id']}/retry"
+    assert client.post(retry, headers=headers).status_code == 409  # pending: nothing to retry
+    claim = root.store.deliveries.claim(timedelta(seconds=60))
+    assert claim is not None
+    root.store.deliveries.failed(row["id"], "DeliveryError: down", None)
+    [dead] = client.get(f"/conversations/{conversation}", headers=headers).json()["deliveries"]
+    assert dead["status"] == "dead" and dead["last_error"] == "DeliveryError: down"
+    assert client.post(retry, headers=headers).json() == {
+        "outbox_id": row["id"],
+        "status": "pending",
+    }
+    assert client.post("/deliveries/424242/retry", headers=headers).status_code == 404
