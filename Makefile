@@ -87,7 +87,7 @@ test: lint typecheck prepare postgres chromium
 	$(BIN)/pytest tests
 
 # Every benchmark, one after the other (each prints its medians and ratios).
-BENCHES := llm support emotion kb crm marketing app
+BENCHES := llm support emotion kb crm marketing app channels
 bench: prepare
 	@for name in $(BENCHES); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
