@@ -5,6 +5,8 @@
 - `/healthz`: the process answers, and its database too, for anyone;
 - `/api/v1/…`: the HTTP API, its OpenAPI document and docs page (`web/api/`), for bearer
   tokens;
+- `/embed/chatwoot` and `/embed/api/…`: the Chatwoot Dashboard App page and its calls
+  (`web/embed.py`), for a session token the page holds in memory;
 - `/` and `/gradio_api/…`: the Gradio app (`ui/shell.py`): page, config, queue, uploads,
   files, for a live session.
 
@@ -27,6 +29,7 @@ from agents.services.sessions import SESSION_COOKIE, SessionStore
 from agents.services.workspace import Workspace
 from ui.shell import mount
 from web.api.app import create_api
+from web.embed import embed_router
 from web.signin import signin_router
 
 CLOSED_GRADIO_ROUTES = frozenset({"/gradio_api/startup-events", "/gradio_api/startup-events/"})
@@ -79,6 +82,7 @@ def create_app(ws: Workspace) -> FastAPI:
 
     app.include_router(signin_router(ws))
     app.mount("/api/v1", create_api(ws))
+    app.include_router(embed_router(ws))
 
     async def user_of(request: Request) -> str | None:
         """The signed-in caller of a request to the Gradio app (None: 401)."""

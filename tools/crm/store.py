@@ -113,6 +113,15 @@ class CRMStore(Database):
         """Write access to ONE conversation (and so to one customer's file)."""
         return CRMWriter(self, conversation_id)
 
+    def conversation_of_channel(self, channel: str, external_id: str) -> str | None:
+        """The id of the conversation a channel knows as `external_id`, if any."""
+        with self.reading() as session:
+            return session.scalar(
+                select(Conversation.id).where(
+                    Conversation.channel == channel, Conversation.external_id == external_id
+                )
+            )
+
     def conversation_customer(self, conversation_id: str) -> str:
         """The id of the customer a conversation belongs to (read-only)."""
         with self.reading() as session:

@@ -73,6 +73,11 @@ def conversation(conversation_id: str, who: Reader, ws: Work) -> ConversationVie
     """One conversation: its messages (each customer message with its reading), the KPIs of
     its emotional trajectory, the draft waiting for approval, if any, and the delivery
     status of what was given to its channel."""
+    return conversation_view(ws, conversation_id)
+
+
+def conversation_view(ws: Workspace, conversation_id: str) -> ConversationView:
+    """One conversation's view (also the Dashboard App's); 404 when there is none."""
     try:
         detail = ws.inbox.detail(conversation_id)
     except CRMError as exc:

@@ -105,6 +105,14 @@ def decide(approval_id: str, body: DecisionRequest, who: Agent, ws: Work) -> Dec
     `reject`, `take_over`. A second decision on the same draft gets 409 and has no effect.
     The reviewer recorded is `reviewer` with the token's name, or the token's name."""
     actor = f"{body.reviewer.strip()} (token {who.name})" if body.reviewer else who.name
+    return decide_draft(ws, approval_id, body, actor)
+
+
+def decide_draft(
+    ws: Workspace, approval_id: str, body: DecisionRequest, actor: str
+) -> DecisionDone:
+    """The decision `body` on the draft `approval_id` by `actor` (also the Dashboard App's),
+    or the HTTP error that says why not."""
     try:
         decision = ApprovalDecision(
             action=body.action, text=body.text, instruction=body.instruction, reviewer=actor
