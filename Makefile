@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install prepare serve stop data postgres chromium lint typecheck unit integration bench evals clean
+.PHONY: run test install prepare serve stop data postgres chromium mail lint typecheck unit integration bench evals clean
 
 # The uv tool itself lives in its own small venv (nothing installed by hand).
 $(UV):
@@ -68,6 +68,17 @@ ifeq ($(wildcard /usr/bin/chromium),)
 endif
 	@test -x /usr/bin/chromium
 
+# Debian's Dovecot IMAP server for the e-mail channel's tests (each test starts a private
+# instance on loopback with its own folder and config; nothing here starts a system
+# service). Installed only if missing.
+DOVECOT := $(wildcard /usr/sbin/dovecot)
+mail:
+ifeq ($(DOVECOT),)
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends dovecot-imapd
+endif
+	@test -x /usr/sbin/dovecot
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -79,11 +90,11 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-integration: prepare postgres chromium
+integration: prepare postgres chromium mail
 	$(BIN)/pytest tests/integration
 
 # Every tier in one pytest run (unit first, then integration against a real vLLM server).
-test: lint typecheck prepare postgres chromium
+test: lint typecheck prepare postgres chromium mail
 	$(BIN)/pytest tests
 
 # Every benchmark, one after the other (each prints its medians and ratios).
