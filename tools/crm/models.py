@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -587,3 +588,21 @@ class WebhookDelivery(Base):
     outcome: Mapped[str] = mapped_column(String(200))
     """What was done with it: `stored <message id>`, or why it was ignored."""
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- Revision 0008: the e-mail channel's mailbox cursors -----------------------------------
+
+
+class MailCursor(Base):
+    """How far the mail poller has read one mailbox folder: the highest IMAP UID it handled
+    under the folder's UIDVALIDITY (a new UIDVALIDITY means the UIDs were renumbered: the
+    folder is read again from the start, and the Message-IDs keep it from storing a mail
+    twice)."""
+
+    __tablename__ = "mail_cursors"
+
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    """`user@host:port/folder`, the folder the poller reads."""
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

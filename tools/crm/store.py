@@ -21,6 +21,7 @@ from tools.crm.errors import (
     CustomerNotFoundError,
     RecordNotFoundError,
 )
+from tools.crm.mail import MailThreads
 from tools.crm.models import (
     Approval,
     Base,
@@ -103,6 +104,11 @@ class CRMStore(Database):
     def webhooks(self) -> WebhookDeliveries:
         """Helpdesk webhook deliveries already received (redeliveries are ignored)."""
         return WebhookDeliveries(self)
+
+    @property
+    def mail(self) -> MailThreads:
+        """The e-mail channel's mailbox cursors and thread lookups."""
+        return MailThreads(self)
 
     # --- Scoped access -------------------------------------------------------------------
     def scope(self, customer_id: str) -> CustomerScope:
