@@ -38,11 +38,15 @@ def doctor(ctx: typer.Context) -> None:
 def serve_workers(
     root: Root, *, until_idle: bool = False, stop: threading.Event | None = None
 ) -> RepairReport:
-    """The recovery pass, then the turn and delivery workers of `root` until `stop` is set
-    (or, `until_idle`, until no turn and no delivery is left to do)."""
+    """The recovery pass, then the turn and delivery workers of `root` (and its mail poller
+    when IMAP is configured) until `stop` is set (or, `until_idle`, after one poll of the
+    mailbox, until no turn and no delivery is left to do)."""
     report = root.doctor()
+    poller = root.mail_poller
     if until_idle:
         support, delivery = root.support, root.delivery
+        if poller is not None:
+            poller.poll_once()
         while True:
             turned = support.worker.run_next()
             delivered = delivery.run_next()
@@ -50,6 +54,8 @@ def serve_workers(
                 return report
     root.support.worker.start()
     root.delivery.start()
+    if poller is not None:
+        poller.start()
     (stop or threading.Event()).wait()
     return report
 

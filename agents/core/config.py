@@ -216,6 +216,57 @@ class Settings(BaseSettings):
     """Fault injection for the tests only: the name of a crash point (`after_claim`,
     `before_apply`, `after_apply`, `after_send`) where the process kills itself."""
 
+    # --- The e-mail channel (agents/channels: IMAP in, SMTP out) -------------------------
+    imap_host: str | None = None
+    """IMAP server of the support mailbox; unset: no mailbox is polled."""
+
+    imap_port: int = Field(default=993, gt=0, lt=65536)
+    """Its port: 993 for IMAP over TLS (`imap_ssl`), 143 for plain IMAP."""
+
+    imap_user: str | None = None
+    """Login of the support mailbox."""
+
+    imap_password: SecretStr | None = None
+    """Its password (never printed or logged)."""
+
+    imap_folder: str = "INBOX"
+    """The folder the poller reads new mail from."""
+
+    imap_ssl: bool = True
+    """IMAP over TLS from the first byte (port 993); false: plain IMAP (loopback, tests)."""
+
+    imap_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    """How often the poller looks for new mail."""
+
+    smtp_host: str | None = None
+    """SMTP server approved replies leave through; unset: the e-mail channel has no sender
+    (its replies go to the fallback, `delivery_fallback`)."""
+
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    """Its port: 587 with STARTTLS (submission), 465 with `smtp_ssl`, 25 plain."""
+
+    smtp_user: str | None = None
+    """SMTP login (unset: no AUTH)."""
+
+    smtp_password: SecretStr | None = None
+    """Its password (never printed or logged)."""
+
+    smtp_starttls: bool = True
+    """Upgrade the connection with STARTTLS before logging in (port 587)."""
+
+    smtp_ssl: bool = False
+    """SMTP over TLS from the first byte (port 465)."""
+
+    mail_from: str | None = None
+    """The company's `From` of every reply, e.g. `Lumio <support@lumio.example>` (its
+    domain also names the Message-IDs Ressenti writes)."""
+
+    mail_html: bool = False
+    """Also send an HTML alternative of each reply (the plain text stays the first part)."""
+
+    mail_timeout_s: float = Field(default=30.0, gt=0)
+    """Time allowed for one IMAP or SMTP operation."""
+
     # --- Thresholds (escalation rules live in the policy YAML, see escalation_policy_path) --
     escalation_policy_path: Path | None = None
     """A YAML escalation policy replacing the default `agents/support/escalation_policy.yaml`."""
@@ -316,6 +367,16 @@ class Settings(BaseSettings):
         """Port part of `llm_base_url` (where `serve` binds)."""
         parsed = urlparse(self.llm_base_url)
         return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    @property
+    def imap_configured(self) -> bool:
+        """Whether a support mailbox is set up to be polled."""
+        return bool(self.imap_host and self.imap_user)
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether approved e-mail replies have an SMTP server to leave through."""
+        return bool(self.smtp_host and self.mail_from)
 
     @property
     def demo_active(self) -> bool:

@@ -36,6 +36,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agents.channels import registry as channels
 from agents.channels.chatwoot import ChatwootWebhook
+from agents.channels.imap import MailPoller
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
@@ -286,7 +287,7 @@ class Root:
             if self.settings.delivery_fallback == "none"
             else None
         )
-        configured = channels.senders(self.settings)
+        configured = channels.senders(self.settings, self.store)
         for sender in configured.values():
             close = getattr(sender, "close", None)
             if callable(close):
@@ -307,16 +308,31 @@ class Root:
             "chatwoot", lambda: ChatwootWebhook(self.settings, self.store, self.support.receive)
         )
 
+    @property
+    def mail_poller(self) -> MailPoller | None:
+        """The poller of the support mailbox, when IMAP is configured (`imap_*`): new mail
+        goes through the support service's `Intake`."""
+        if not self.settings.imap_configured:
+            return None
+        return self._once("mail_poller", self._mail_poller)
+
+    def _mail_poller(self) -> MailPoller:
+        poller = MailPoller(self.settings, self.store, self.support.receive)
+        self._closers.append(poller.stop)
+        return poller
+
     def doctor(self) -> RepairReport:
         """The recovery pass over the CRM, the checkpoints and the outbox."""
         return doctor(self.support, self.delivery)
 
     def start_workers(self) -> RepairReport:
-        """Runs the recovery pass, then the turn worker pool and the delivery worker on
-        this process's threads (stopped by `close`)."""
+        """Runs the recovery pass, then the turn worker pool, the delivery worker and (when
+        IMAP is configured) the mail poller on this process's threads (stopped by `close`)."""
         report = self.doctor()
         self.support.worker.start()
         self.delivery.start()
+        if self.mail_poller is not None:
+            self.mail_poller.start()
         return report
 
     @property
