@@ -35,7 +35,13 @@ from email.utils import parseaddr
 from pydantic import ValidationError
 
 import prompts
-from agents.channels.mailparse import Attachment, ParsedMail, UnreadableMailError, parse_mail
+from agents.channels.mailparse import (
+    Attachment,
+    ParsedMail,
+    UnreadableMailError,
+    identify,
+    parse_mail,
+)
 from agents.core.config import Settings
 from agents.core.lang import Lang
 from agents.support.intake import MAX_MESSAGE_CHARS, InboundEnvelope
@@ -205,7 +211,8 @@ class MailPoller:
         try:
             mail = parse_mail(raw)
         except UnreadableMailError as exc:
-            self._keep(client, uid, "?", str(exc), report)
+            message_id, sender = identify(raw)
+            self._keep(client, uid, message_id, f"{exc} (From: {sender})", report)
             return
         if self.own_address and mail.sender_email == self.own_address:
             self._skip(uid, mail, "sent from our own address", report)

@@ -23,6 +23,7 @@ Attachments are listed (name, type, size), never read.
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import hashlib
 import re
@@ -291,6 +292,18 @@ def _automatic(message: EmailMessage) -> bool:
         or "X-Autoreply" in message
         or "X-Autorespond" in message
     )
+
+
+def identify(raw: bytes) -> tuple[str, str]:
+    """(Message-ID, From) as written in a mail's headers, for a log line about a mail that
+    cannot be read (`?` where missing)."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        ids = message_ids(str(headers.get("Message-ID", "")))
+        sender = str(headers.get("From", "?")).replace("\n", " ")[:200]
+    except Exception:
+        return "?", "?"
+    return (ids[0] if ids else "?"), sender
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:

@@ -36,6 +36,9 @@ class ChannelCheck:
     """Where it connects (secrets masked), or the settings it needs."""
     detail: str = ""
     """What is wrong, in the words of the failure, or who the connection is as."""
+    problem: str | None = None
+    """For a failure, the step that failed when it is known (`config`, `connect`, `tls`,
+    `login`, `folder`, `read`): the report names it in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def _mail_checks(settings: Settings) -> list[ChannelCheck]:
             f"{EMAIL} ({check.part})",
             "ok" if check.ok else "failed",
             check.target,
-            check.detail if check.ok else f"{check.problem}: {check.detail}",
+            check.detail,
+            check.problem,
         )
         for check in found
     ]

@@ -95,7 +95,6 @@ class SmtpSender:
             mail["In-Reply-To"] = _angle(headers.in_reply_to)
         if headers.references:
             mail["References"] = " ".join(_angle(i) for i in headers.references)
-        mail["Content-Language"] = message.language
         mail.set_content(message.body, charset="utf-8")
         if self.settings.mail_html:
             paragraphs = "".join(
@@ -109,6 +108,8 @@ class SmtpSender:
                 subtype="html",
                 charset="utf-8",
             )
+        # After the body: setting the content replaces every `Content-*` header.
+        mail["Content-Language"] = message.language
         return mail
 
     def send(self, message: OutboundMessage) -> DeliveryReceipt:

@@ -22,17 +22,21 @@ STYLES = {"ok": "green", "failed": "red", "not_configured": "yellow"}
 def check(
     lang: str = typer.Option("fr", "--lang", help="Language of the report: fr or en."),
 ) -> None:
-    """Test each channel's connection (Chatwoot: its profile endpoint with the token)."""
+    """Test each channel's connections (Chatwoot: its profile endpoint with the token;
+    e-mail: the IMAP login and folder, the SMTP connection and login). Nothing is sent."""
     chosen = lang if is_lang(lang) else "fr"
     failed = False
     for result in check_all(Settings()):
         status = say(f"channel_{result.status}", chosen)
+        detail = result.detail
+        if result.problem is not None:
+            detail = f"{say(f'channel_problem_{result.problem}', chosen)} — {detail}"
         line = say(
             f"channel_line_{result.status}",
             chosen,
             channel=result.channel,
             target=result.target,
-            detail=result.detail,
+            detail=detail,
         )
         console.print(f"[{STYLES[result.status]}]{status}[/] {escape(line)}")
         failed = failed or result.status == "failed"

@@ -6,13 +6,19 @@ webhooks to the app and receiving its API calls.
 Real parts: the app and its HTTP API, SQLite, the turn and delivery workers, the fast
 emotion reader, the escalation policy, httpx to the simulator. Scripted: the chat model
 (a known assessment and draft) and the knowledge base (one passage, no Chroma index).
-"""
+
+The e-mail channel's world (`mail_world`): a private Dovecot (the support mailbox and the
+customers' mailboxes) and an aiosmtpd server delivering into it, both on loopback, and
+Ressenti over a throwaway folder pointed at them, with the scripted model of the
+reliability tests (the turn is real; only the model's words are scripted)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -27,6 +33,9 @@ from evals.simulators.chatwoot import ChatwootSimulator
 from tests.fakes import ScriptedChatModel
 from tests.integration.app.conftest import RoutedScript
 from tests.integration.conftest import free_port
+from tests.integration.reliability.proc import open_root
+from tests.mailservers import Dovecot, SmtpDrop
+from tools.crm.models import Customer
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
 from tools.kb.search import Passage, RetrievalResult
@@ -131,3 +140,74 @@ def chatwoot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chatwoot]:
         running.stop()
         workspace.close()
         simulator.stop()
+
+
+SUPPORT = "support@lumio.example"
+SUPPORT_PASSWORD = "support-secret"
+CAMILLE = "camille.martin@exemple.fr"
+STRANGER = "inconnu@ailleurs.example"
+
+
+@dataclass
+class MailWorld:
+    dovecot: Dovecot
+    smtp: SmtpDrop
+    settings: Settings
+    root: Root
+
+
+def mail_settings(folder: Path, dovecot: Dovecot, smtp: SmtpDrop, **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": folder,
+        "llm_base_url": "http://127.0.0.1:9/v1",  # never called: scripted
+        "imap_host": dovecot.host,
+        "imap_port": dovecot.port,
+        "imap_user": SUPPORT,
+        "imap_password": SUPPORT_PASSWORD,
+        "imap_ssl": False,
+        "imap_poll_s": 0.2,
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "smtp_user": SUPPORT,
+        "smtp_password": SUPPORT_PASSWORD,
+        "smtp_starttls": False,
+        "mail_from": f"Lumio <{SUPPORT}>",
+        "worker_poll_s": 0.1,
+        "delivery_fallback": "hold",
+    }
+    values.update(extra)
+    return Settings(**values, _env_file=None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def mail_world(tmp_path: Path) -> Iterator[MailWorld]:
+    dovecot = Dovecot()
+    dovecot.add_user(SUPPORT, SUPPORT_PASSWORD)
+    for address in (CAMILLE, STRANGER):
+        dovecot.add_user(address, "client-secret")
+    dovecot.start()
+    smtp = SmtpDrop(dovecot, login=SUPPORT, password=SUPPORT_PASSWORD)
+    root: Root | None = None
+    try:
+        smtp.start()
+        settings = mail_settings(tmp_path, dovecot, smtp)
+        root = open_root(settings)
+        root.store.insert_all(
+            [
+                Customer(
+                    id="CUS-CAMILLE",
+                    email=CAMILLE,
+                    first_name="Camille",
+                    last_name="Martin",
+                    language="fr",
+                    segment="standard",
+                    created_at=datetime(2024, 3, 1, tzinfo=UTC),
+                )
+            ]
+        )
+        yield MailWorld(dovecot, smtp, settings, root)
+    finally:
+        if root is not None:
+            root.close()
+        smtp.stop()
+        dovecot.stop()
