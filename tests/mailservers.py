@@ -276,7 +276,7 @@ class SmtpDrop:
             and data.login.decode() == self._login
             and data.password.decode() == self._password
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535
 
     @property
     def received(self) -> list[Received]:

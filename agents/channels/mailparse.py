@@ -63,7 +63,8 @@ class ParsedMail:
     text: str
     """What the customer wrote: quoted history and signature stripped."""
     lang: Lang | None
-    """From `Content-Language`, when it names French or English."""
+    """From `Content-Language` (of the mail, else of its text part), when it names French
+    or English."""
     attachments: tuple[Attachment, ...]
     automatic: bool
     """An automatic mail (`Auto-Submitted`, an out-of-office, a list or bulk mail)."""
@@ -342,7 +343,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
     attachments = _attachments(parsed, body)
     if not text and not attachments:
         raise UnreadableMailError("the mail has no text")
-    language = str(parsed.get("Content-Language", "")).split(",")[0].strip().lower()[:2]
+    declared = parsed.get("Content-Language") or (body.get("Content-Language") if body else None)
+    language = str(declared or "").split(",")[0].strip().lower()[:2]
     subject = thread_subject(str(parsed.get("Subject", "")))
     return ParsedMail(
         message_id=message_id,
