@@ -52,9 +52,12 @@ def customer_mail(
         mail["In-Reply-To"] = in_reply_to
     if references:
         mail["References"] = references
-    mail.set_content(text)
-    if html:
-        mail.add_alternative(html, subtype="html")
+    if text:
+        mail.set_content(text)
+        if html:
+            mail.add_alternative(html, subtype="html")
+    else:  # an HTML-only mail
+        mail.set_content(html or "", subtype="html")
     return bytes(mail)
 
 
@@ -174,6 +177,27 @@ def test_a_mail_is_answered_in_its_thread_and_the_answer_joins_the_conversation(
         assert stored is not None
         assert stored.text == "Merci, je l'attends donc jusqu'à vendredi."
 
+    # Our second reply answers her second mail, after the whole thread.
+    assert answer.turn_id is not None
+    second = root.support.process(answer.turn_id)
+    assert second.outcome == "awaiting_approval" and second.interrupt_id, second
+    root.support.decide(
+        received.conversation_id,
+        second.interrupt_id,
+        ApprovalDecision(
+            action="edit", text="Bonjour Camille, c'est bien cela : vendredi au plus tard."
+        ),
+        "agent@lumio.example",
+    )
+    [delivered] = root.delivery.run_until_idle()
+    assert delivered.status == "delivered", delivered
+    [_, reply2] = world.dovecot.messages(CAMILLE)
+    assert reply2["In-Reply-To"] == "<m2.camille@exemple.fr>"
+    assert reply2["References"] == f"<m1.camille@exemple.fr> {ours} <m2.camille@exemple.fr>"
+    assert reply2["Message-ID"] != ours
+    body2 = reply2.get_content().replace("\r\n", "\n")
+    assert "vendredi au plus tard" in body2 and DISCLOSURE_FR in body2  # put back into the edit
+
     # A stranger answering the same reply is refused by Intake; the mail stays flagged.
     world.dovecot.append(
         SUPPORT,
@@ -194,7 +218,7 @@ def test_a_mail_is_answered_in_its_thread_and_the_answer_joins_the_conversation(
             .select_from(Message)
             .where(Message.conversation_id == received.conversation_id)
         )
-    assert count == 3  # her two mails and our reply, nothing of the stranger
+    assert count == 4  # her two mails and our two replies, nothing of the stranger
     support_flags = flags(world, SUPPORT)
     assert b"\\Flagged" in support_flags[-1] and b"\\Seen" not in support_flags[-1]
     assert all(b"\\Seen" in line for line in support_flags[:2])
@@ -236,13 +260,15 @@ def test_unreadable_mail_is_kept_for_a_person_and_the_poller_goes_on(
 
 
 def test_workers_poll_draft_and_send_on_their_threads(mail_world: MailWorld) -> None:
-    world, root = mail_world, mail_world.root
+    world = mail_world
+    settings = mail_settings(world.settings.data_dir, world.dovecot, world.smtp, mail_html=True)
+    root = open_root(settings)  # a second process's view of the same databases
     root.start_workers()
     world.dovecot.append(
         SUPPORT,
         customer_mail(
             "w1@exemple.fr",
-            "Bonjour, où en est ma commande ?",
+            "",
             html="<p>Bonjour, <b>où en est</b> ma commande&nbsp;?</p>",
         ),
     )
@@ -262,7 +288,21 @@ def test_workers_poll_draft_and_send_on_their_threads(mail_world: MailWorld) -> 
     wait_for(lambda: len(world.dovecot.messages(CAMILLE)) == 1)
     [reply] = world.dovecot.messages(CAMILLE)
     assert reply["In-Reply-To"] == "<w1@exemple.fr>"
+    assert reply["Content-Language"] == "fr"
+    assert reply.get_content_type() == "multipart/alternative"
+    plain = reply.get_body(preferencelist=("plain",))
+    rich = reply.get_body(preferencelist=("html",))
+    assert plain is not None and rich is not None
+    assert DISCLOSURE_FR in plain.get_content()
+    assert "<p>" in rich.get_content() and "assistant IA" in rich.get_content()
+    with root.store.reading() as session:  # her HTML mail was read as text
+        [message] = session.scalars(
+            select(Message).where(Message.external_id == "w1@exemple.fr")
+        ).all()
+    assert message.text == "Bonjour, où en est ma commande ?"
+    poller_thread = root.mail_poller
     root.close()  # stops the poller's thread with the others
+    assert poller_thread is not None and poller_thread._thread is None
 
 
 def test_a_refused_recipient_is_not_retried(mail_world: MailWorld) -> None:
