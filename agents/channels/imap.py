@@ -45,7 +45,7 @@ from agents.channels.mailparse import (
 from agents.core.config import Settings
 from agents.core.lang import Lang
 from agents.support.intake import MAX_MESSAGE_CHARS, InboundEnvelope
-from tools.crm.errors import SenderMismatchError
+from tools.crm.errors import ConversationNotFoundError, InvalidWriteError, SenderMismatchError
 from tools.crm.store import CRMStore
 from tools.crm.turns import Received
 
@@ -237,6 +237,9 @@ class MailPoller:
                 " answers (refused by Intake)"
             )
             self._keep(client, uid, mail.message_id, reason, report)
+            return
+        except (InvalidWriteError, ConversationNotFoundError) as exc:  # this mail, not the CRM
+            self._keep(client, uid, mail.message_id, f"refused by Intake: {exc}", report)
             return
         client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
         report.received.append(received)

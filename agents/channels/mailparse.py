@@ -37,6 +37,10 @@ from agents.core.lang import Lang, is_lang
 MAX_ID_CHARS = 200
 """The longest id the CRM keeps (`external_id` columns); a longer Message-ID is hashed."""
 MAX_SUBJECT_CHARS = 200
+MAX_NAME_CHARS = 120
+"""Longest attachment name kept in the list (names are the sender's words)."""
+MAX_ATTACHMENTS = 20
+"""Attachments listed at most."""
 
 
 class UnreadableMailError(ValueError):
@@ -246,9 +250,15 @@ def strip_history(text: str) -> str:
 _REPLY_PREFIX = re.compile(r"^\s*((re|tr|fw|fwd|aw|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
+def one_line(value: str) -> str:
+    """`value` on one line: line breaks and other control characters become spaces (a
+    header written from it can never start a new header)."""
+    return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in value).split())
+
+
 def thread_subject(subject: str) -> str:
-    """A subject without its `Re:` / `TR :` / `Fwd:` prefixes."""
-    return _REPLY_PREFIX.sub("", subject).strip()
+    """A subject on one line without its `Re:` / `TR :` / `Fwd:` prefixes."""
+    return _REPLY_PREFIX.sub("", one_line(subject)).strip()
 
 
 def _text_of(part: Message) -> str:
@@ -280,8 +290,10 @@ def _attachments(message: EmailMessage, body: Message | None) -> tuple[Attachmen
             continue  # the other alternative of the body
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
-        found.append(Attachment(name or "", part.get_content_type(), size))
-    return tuple(found)
+        found.append(
+            Attachment(one_line(name or "")[:MAX_NAME_CHARS], part.get_content_type(), size)
+        )
+    return tuple(found[:MAX_ATTACHMENTS])
 
 
 def _automatic(message: EmailMessage) -> bool:
@@ -351,7 +363,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         in_reply_to=message_ids(parsed.get("In-Reply-To")),
         references=message_ids(parsed.get("References")),
         sender_email=sender_email.strip().lower(),
-        sender_name=sender_name.strip() or None,
+        sender_name=one_line(sender_name)[:MAX_NAME_CHARS] or None,
         subject=subject[:MAX_SUBJECT_CHARS],
         text=text,
         lang=language if is_lang(language) else None,

@@ -24,7 +24,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from agents.channels.mailparse import thread_subject
+from agents.channels.mailparse import one_line, thread_subject
 from agents.core.config import Settings
 from agents.support.delivery import DeliveryError, DeliveryReceipt, OutboundMessage
 from tools.crm.store import CRMStore
@@ -86,8 +86,8 @@ class SmtpSender:
         headers = self.store.mail.reply_headers(message.outbox_id)
         mail = EmailMessage()
         mail["From"] = self.from_header
-        mail["To"] = formataddr((message.customer_name, message.recipient))
-        subject = thread_subject(message.subject) or message.subject
+        mail["To"] = formataddr((one_line(message.customer_name), one_line(message.recipient)))
+        subject = thread_subject(message.subject) or one_line(message.subject)
         mail["Subject"] = f"{REPLY_PREFIX}{subject}"
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = make_msgid(domain=self.domain)

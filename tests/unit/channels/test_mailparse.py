@@ -204,6 +204,14 @@ def test_automatic_mail_is_recognised(header: str) -> None:
 def test_reply_prefixes_are_removed_from_a_subject() -> None:
     assert thread_subject("Re: RE : Fwd: TR : Facture") == "Facture"
     assert thread_subject("Réclamation") == "Réclamation"
+    # A subject that decodes to several lines stays one line (no header injection).
+    assert (
+        thread_subject("Facture\r\nBcc: victime@example.com") == "Facture Bcc: victime@example.com"
+    )
+    raw = (
+        b"From: a@b.example\r\nSubject: =?utf-8?q?Facture=0D=0ABcc:_x@y.example?=\r\n\r\nhello\r\n"
+    )
+    assert parse_mail(raw).subject == "Facture Bcc: x@y.example"
 
 
 # --- mail that cannot be read ------------------------------------------------------------
