@@ -375,3 +375,27 @@ def test_a_mail_poller_over_a_wrong_folder_fails_plainly(mail_world: MailWorld) 
     with open_root(settings) as root, pytest.raises(Exception, match="Nulle-part") as caught:
         poller(root).poll_once()
     assert not isinstance(caught.value, imaplib.IMAP4.error)  # said as a MailboxError
+
+
+def test_smtp_down_is_retried_then_delivered_once(mail_world: MailWorld) -> None:
+    world = mail_world
+    down = mail_settings(
+        world.settings.data_dir, world.dovecot, world.smtp, smtp_port=9, delivery_backoff_s=0.2
+    )
+    world.dovecot.append(SUPPORT, customer_mail("d1@exemple.fr", "Bonjour, et ma commande ?"))
+    with open_root(down) as root:
+        [received] = poller(root).poll_once().received
+        assert received.turn_id is not None
+        drafted = root.support.process(received.turn_id)
+        assert drafted.interrupt_id
+        root.support.decide(
+            received.conversation_id, drafted.interrupt_id, ApprovalDecision(action="accept"), "a"
+        )
+        [failed] = root.delivery.run_until_idle()
+        assert failed.status == "failed" and "cannot reach the SMTP server" in (failed.error or "")
+    time.sleep(0.3)  # past the back-off
+    with open_root(world.settings) as root:  # the server is reachable again
+        [delivered] = root.delivery.run_until_idle()
+        assert delivered.status == "delivered"
+        assert root.delivery.run_until_idle() == []
+    assert len(world.dovecot.messages(CAMILLE)) == 1
