@@ -38,7 +38,7 @@ def check(
             target=result.target,
             detail=detail,
         )
-        console.print(f"[{STYLES[result.status]}]{status}[/] {escape(line)}")
+        console.print(f"[{STYLES[result.status]}]{status}[/] {escape(line)}", soft_wrap=True)
         failed = failed or result.status == "failed"
     if failed:
         raise typer.Exit(1)
