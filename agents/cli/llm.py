@@ -10,6 +10,7 @@ import typer
 
 from agents.cli.root import command_root
 from agents.cli.texts import say
+from agents.core.profiles import profile_of
 from agents.llm import runtime, server
 from agents.llm.client import LLMError
 
@@ -54,6 +55,7 @@ def status(
     """Report whether the server answers and which model it serves (exit 1 if not ready)."""
     settings = command_root(ctx).settings
     state = server.status(settings)
+    profile = profile_of(settings)
     if as_json:
         payload = {
             "ready": state.ready,
@@ -62,6 +64,12 @@ def status(
             "detail": state.health.detail,
             "process": asdict(state.record) if state.record else None,
             "process_alive": state.process_alive,
+            "profile": {
+                "name": profile.name,
+                "trusts": list(profile.trusted),
+                "sampling": profile.sampling.model_dump(),
+                "prompt_budget_tokens": profile.prompt_budget_tokens,
+            },
         }
         typer.echo(json.dumps(payload, indent=2))
     else:
@@ -69,6 +77,10 @@ def status(
         typer.echo(f"LLM server {state.health.base_url}: {word} ({state.health.detail})")
         if state.health.served_models:
             typer.echo(f"  serves: {', '.join(state.health.served_models)}")
+        trusted = (
+            ", ".join(profile.trusted) or "nothing that decides (drafts and summaries by code)"
+        )
+        typer.echo(f"  model profile: {profile.name}; trusted for: {trusted}")
         if state.record:
             alive = "running" if state.process_alive else "not running"
             typer.echo(

@@ -66,10 +66,15 @@ class Settings(BaseSettings):
     """Time allowed for one model call before it fails with a timeout error."""
 
     llm_max_tokens: int = Field(default=512, gt=0)
-    """Upper bound on generated tokens per call."""
+    """Upper bound on generated tokens per call, when set; otherwise the model profile's."""
 
     llm_temperature: float = Field(default=0.2, ge=0, le=2)
-    """Sampling temperature of the chat model."""
+    """Sampling temperature of the chat model, when set; otherwise the model profile's."""
+
+    llm_profile: str = "auto"
+    """The model profile (`agents/core/model_profiles.yaml`: what the model is trusted for,
+    its sampling): `auto` picks it from `llm_model` / `llm_model_source` (an unknown model
+    gets the cautious default); a profile's name forces that one."""
 
     llm_structured_retries: int = Field(default=1, ge=0, le=3)
     """How many times an invalid structured answer is asked again before the typed error."""

@@ -29,6 +29,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from agents.core.config import Settings
+from agents.core.profiles import ModelProfile, profile_of
 from agents.core.secrets import mask_url
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,41 @@ class ServerHealth:
         return bool(self.served_models)
 
 
+@dataclass(frozen=True)
+class Completion:
+    """One answer as text, with why the model stopped (`stop`, `length`, or None when the
+    server did not say)."""
+
+    text: str
+    finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """The answer was cut off at the token limit."""
+        return self.finish_reason == "length"
+
+
+def sampling_params(settings: Settings, profile: ModelProfile) -> dict[str, Any]:
+    """The chat model's sampling parameters: the profile's, except where the settings set
+    `llm_temperature` or `llm_max_tokens` explicitly. vLLM's `repetition_penalty` is not an
+    OpenAI parameter: it travels in the request's extra body."""
+    sampling = profile.sampling
+    explicit = settings.model_fields_set
+    params: dict[str, Any] = {
+        "temperature": settings.llm_temperature
+        if "llm_temperature" in explicit
+        else sampling.temperature,
+        "max_completion_tokens": settings.llm_max_tokens
+        if "llm_max_tokens" in explicit
+        else sampling.max_tokens,
+    }
+    if sampling.frequency_penalty is not None:
+        params["frequency_penalty"] = sampling.frequency_penalty
+    if sampling.repetition_penalty is not None:
+        params["extra_body"] = {"repetition_penalty": sampling.repetition_penalty}
+    return params
+
+
 def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
     """The OpenAI-standard `response_format` asking for JSON that matches `schema`."""
     return {
@@ -106,7 +142,8 @@ class LLMClient:
     """Chat model factory, structured calls and streaming over one OpenAI-compatible server.
 
     `chat_model` is injected in unit tests (a scripted fake chat model); in the product it
-    is built from `Settings` as a `ChatOpenAI` pointed at `llm_base_url`.
+    is built from `Settings` as a `ChatOpenAI` pointed at `llm_base_url`, sampled as the
+    model's profile says (`agents/core/profiles.py`; `profile` replaces it).
     """
 
     def __init__(
@@ -114,8 +151,11 @@ class LLMClient:
         settings: Settings,
         chat_model: BaseChatModel | None = None,
         callbacks: list[BaseCallbackHandler] | None = None,
+        profile: ModelProfile | None = None,
     ) -> None:
         self.settings = settings
+        self.profile = profile if profile is not None else profile_of(settings)
+        """What the served model is trusted for, and how it is sampled."""
         self._chat_model = (
             chat_model if chat_model is not None else self._build_chat_model(callbacks=callbacks)
         )
@@ -128,9 +168,8 @@ class LLMClient:
             "api_key": SecretStr(s.llm_api_key),
             "timeout": s.llm_timeout_s,
             "max_retries": 0,  # failures surface at once; invalid outputs are retried below
-            "temperature": s.llm_temperature,
-            "max_completion_tokens": s.llm_max_tokens,
             "stream_usage": True,
+            **sampling_params(s, self.profile),
         }
         params.update(overrides)
         return ChatOpenAI(**params)
@@ -146,6 +185,14 @@ class LLMClient:
         with self._translated_errors():
             reply = self._chat_model.invoke(_as_messages(messages))
         return _text_of(reply)
+
+    def completion(self, messages: Sequence[BaseMessage] | str) -> Completion:
+        """One non-streamed answer, with why the model stopped (a cut-off draft is caught
+        by the support graph's check)."""
+        with self._translated_errors():
+            reply = self._chat_model.invoke(_as_messages(messages))
+        reason = reply.response_metadata.get("finish_reason")
+        return Completion(_text_of(reply), str(reason) if reason else None)
 
     def stream(self, messages: Sequence[BaseMessage] | str) -> Iterator[str]:
         """The answer as it is generated, piece by piece."""
