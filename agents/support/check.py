@@ -6,6 +6,11 @@
 - a commercial gesture may not exceed the policy's limit (blocking);
 - no email, phone number or reference that is not the customer's own (blocking: it could
   be another customer's data);
+- no citation at all while good passages were found is blocking (a plain question then
+  gets a grounded answer, from the model's redraft or the extractive draft);
+- degenerate output is blocking (`degenerate_findings`): a repetition loop (the same
+  word sequence or line again and again, the 135M model's failure), the wrong language
+  (not the turn's), a draft cut off at the token limit or ending mid-sentence;
 - the AI-assistance disclosure is appended when the policy asks for it.
 """
 
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 
 import prompts
 from agents.core.lang import Lang
+from agents.emotion.lang import detect_lang
 from agents.support.schemas import CheckFinding, Passage
 
 CITATION = re.compile(r"\[([a-z0-9][\w-]*#[\w-]+)\]")
@@ -42,6 +48,17 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 """An e-mail address, starting where its local part starts (linear time on a long word)."""
 PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}|\+\d{1,3}[\s\d-]{8,14}\d")
 REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{3,}[A-Z0-9-]*\b")
+NGRAM = 4
+"""Word sequences of this length are counted for repetition loops."""
+MAX_NGRAM_REPEATS = 3
+"""A word sequence seen more often than this is a loop (a reply repeats a phrase at most
+once or twice: "your order … your order")."""
+MAX_REPEATED_SHARE = 0.3
+"""A draft whose repeated word sequences cover more than this share of it is a loop."""
+MIN_WORDS_FOR_LANGUAGE = 8
+"""Shorter drafts are too short to tell their language reliably."""
+FINAL_PUNCTUATION = (".", "!", "?", "…", ":", ")", "»", '"', "]")
+_WORDS = re.compile(r"\w+", re.UNICODE)
 
 
 def citations_in(text: str) -> list[str]:
@@ -80,8 +97,12 @@ def check_draft(
     known_identifiers: Sequence[str],
     max_gesture_eur: float,
     lang: Lang = "en",
+    *,
+    good_passages: bool = False,
 ) -> list[CheckFinding]:
-    """Every problem found, described in `lang` (the turn's language)."""
+    """Every problem found, described in `lang` (the turn's language). With
+    `good_passages` (the search found passages that answer), a draft citing none is
+    blocked."""
     say = prompts.snippets("check_findings")[lang]
     findings: list[CheckFinding] = []
     known_citations = {p.citation_id for p in passages}
@@ -96,7 +117,9 @@ def check_draft(
                 )
             )
     if passages and not cited:
-        findings.append(CheckFinding(kind="no_citation", detail=say["no_citation"], blocking=False))
+        findings.append(
+            CheckFinding(kind="no_citation", detail=say["no_citation"], blocking=good_passages)
+        )
     sources = (
         " ".join(p.text for p in passages if p.citation_id in cited or not cited) + " " + facts
     )
@@ -131,6 +154,59 @@ def check_draft(
                         blocking=True,
                     )
                 )
+    return findings
+
+
+def repetition(draft: str) -> str | None:
+    """The repeated phrase of a looping draft, or None: a sequence of `NGRAM` words seen
+    more than `MAX_NGRAM_REPEATS` times, repeated sequences covering more than
+    `MAX_REPEATED_SHARE` of the words, or the same line (of three words or more) twice."""
+    lines = [line.strip().lower() for line in draft.splitlines() if len(line.split()) >= 3]
+    seen_lines: set[str] = set()
+    for line in lines:
+        if line in seen_lines:
+            return line[:80]
+        seen_lines.add(line)
+    words = [w.lower() for w in _WORDS.findall(draft)]
+    grams = [tuple(words[i : i + NGRAM]) for i in range(len(words) - NGRAM + 1)]
+    if not grams:
+        return None
+    counts: dict[tuple[str, ...], int] = {}
+    for gram in grams:
+        counts[gram] = counts.get(gram, 0) + 1
+    worst, times = max(counts.items(), key=lambda item: item[1])
+    covered = sum(n for n in counts.values() if n > 1)
+    if times > MAX_NGRAM_REPEATS or (
+        len(grams) >= 12 and covered / len(grams) > MAX_REPEATED_SHARE
+    ):
+        return " ".join(worst)
+    return None
+
+
+def degenerate_findings(draft: str, lang: Lang, *, truncated: bool = False) -> list[CheckFinding]:
+    """Blocking findings for output no one should have to read: a repetition loop, a draft
+    in the other language, or one cut off (`truncated`: the model stopped at its token
+    limit; or its last line of six words or more, the signature aside, has no final
+    punctuation). `draft` is the draft itself,
+    without the disclosure the check appends."""
+    say = prompts.snippets("check_findings")[lang]
+    findings: list[CheckFinding] = []
+    looped = repetition(draft)
+    if looped:
+        findings.append(
+            CheckFinding(
+                kind="repetition", detail=say["repetition"].format(phrase=looped), blocking=True
+            )
+        )
+    body = CITATION.sub("", draft).strip()
+    if len(body.split()) >= MIN_WORDS_FOR_LANGUAGE and detect_lang(body) != lang:
+        findings.append(
+            CheckFinding(kind="wrong_language", detail=say["wrong_language"], blocking=True)
+        )
+    sentences = [line.strip() for line in body.splitlines() if len(line.split()) >= 6]
+    cut = bool(sentences) and not sentences[-1].endswith(FINAL_PUNCTUATION)
+    if truncated or cut:
+        findings.append(CheckFinding(kind="truncated", detail=say["truncated"], blocking=True))
     return findings
 
 

@@ -88,6 +88,23 @@ def _order(order: OrderView, say: Mapping[str, str]) -> str:
     return say["order_with_deliveries"].format(**values, deliveries=deliveries)
 
 
+def order_text(order: OrderView, lang: Lang) -> str:
+    """One order of the record as its line of `facts_text` (the handoff summary uses it)."""
+    return _order(order, prompts.snippets("customer_facts")[lang])
+
+
+def invoice_text(invoice: InvoiceView, lang: Lang) -> str:
+    """One unpaid invoice of the record as its line of `facts_text`."""
+    say = prompts.snippets("customer_facts")[lang]
+    return say["invoice"].format(
+        id=invoice.id,
+        period=invoice.period,
+        amount=_amount(invoice.amount_cents, say),
+        status=invoice.status,
+        due_on=_date(invoice.due_on, say),
+    )
+
+
 def facts_text(facts: CustomerFacts, lang: Lang) -> str:
     """The record as short plain lines in `lang`, for the prompt and the draft check."""
     say = prompts.snippets("customer_facts")[lang]
@@ -113,16 +130,7 @@ def facts_text(facts: CustomerFacts, lang: Lang) -> str:
         for c in facts.contracts
     ]
     lines += [_order(order, say) for order in facts.orders]
-    lines += [
-        say["invoice"].format(
-            id=i.id,
-            period=i.period,
-            amount=_amount(i.amount_cents, say),
-            status=i.status,
-            due_on=_date(i.due_on, say),
-        )
-        for i in facts.unpaid_invoices
-    ]
+    lines += [invoice_text(i, lang) for i in facts.unpaid_invoices]
     lines += [
         say["ticket"].format(id=t.id, category=t.category, status=t.status, subject=t.subject)
         for t in facts.open_tickets

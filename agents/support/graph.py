@@ -14,6 +14,12 @@ value; routing is `EscalationPolicy.decide` over them. The only side effects are
 resumed node re-runs from its start, and a replayed `commit` or `handoff` changes nothing.
 A turn that fails outside these steps goes to a person with `failure_package` (the
 worker's failure path).
+
+The model is used only for what its profile trusts (`agents/core/profiles.py`): where it is
+not trusted to draft, `draft` composes the reply from the passages (`extractive.py`); where
+it is not trusted with summaries, the handoff summary is composed by code (`summary.py`);
+where its assessment is not trusted, `assess` does not ask it. A trusted model's drafts
+that keep failing the check fall back to the extractive draft when good passages exist.
 """
 
 from __future__ import annotations
@@ -36,9 +42,11 @@ from agents.core.diff import edit_diff
 from agents.core.emotion import EmotionReading
 from agents.core.faults import crash_point
 from agents.core.lang import Lang
+from agents.core.profiles import ModelProfile
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
-from agents.support.check import check_draft, citations_in, with_disclosure
+from agents.support.check import check_draft, citations_in, degenerate_findings, with_disclosure
+from agents.support.extractive import SentenceEmbedder, extractive_draft
 from agents.support.facts import facts_text
 from agents.support.policy import EscalationPolicy, SignalValue, TurnSignals, turn_signals
 from agents.support.ports import (
@@ -54,6 +62,7 @@ from agents.support.schemas import (
     Assessment,
     CheckFinding,
     DecisionToApply,
+    DraftMode,
     HandoffPackage,
     InboundMessage,
     Outcome,
@@ -61,6 +70,7 @@ from agents.support.schemas import (
     RoutingDecision,
     RuleHit,
 )
+from agents.support.summary import extractive_summary
 from tools.kb.search import KnowledgeSearch
 
 
@@ -77,6 +87,15 @@ class SupportDeps:
     writer: SupportWriter
     inbound: InboundSource
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    profile: ModelProfile | None = None
+    """What the model is trusted for (None: the LLM client's profile, from the settings)."""
+    sentence_embedder: Callable[[], SentenceEmbedder | None] = field(default=lambda: None)
+    """Opens the embedder that scores passage sentences for the extractive draft (the
+    knowledge base's; returning None: word overlap only)."""
+
+    @property
+    def model_profile(self) -> ModelProfile:
+        return self.profile if self.profile is not None else self.llm.profile
 
 
 class SupportInput(TypedDict):
@@ -113,6 +132,12 @@ class SupportState(SupportInput, total=False):
     decision: RoutingDecision
     draft: str
     citations: list[str]
+    draft_mode: DraftMode
+    """Who wrote the draft: the model, or code from the passages."""
+    finish_reason: str | None
+    """Why the model stopped writing the draft (`length`: cut off at its token limit)."""
+    extractive_fallback: bool
+    """A trusted model's drafts all failed the check: the next draft is extractive."""
     findings: list[CheckFinding]
     redrafts: int
     """Drafts made after the first one (bounded by the policy's `max_redrafts`)."""
@@ -199,6 +224,9 @@ def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
         "assessment": None,
         "draft": "",
         "citations": [],
+        "draft_mode": "model",
+        "finish_reason": None,
+        "extractive_fallback": False,
         "findings": [],
         "redrafts": 0,
         "instruction": "",
@@ -231,7 +259,7 @@ def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:
 def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
     result = _deps(runtime).knowledge.search(state["message"].text)
     passages = [
-        Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score)
+        Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score, lang=p.lang)
         for p in result.passages
     ]
     note = f"knowledge search: {len(passages)} passage(s), best score {result.top_score:.2f}"
@@ -252,6 +280,12 @@ def _history_block(context: ConversationContext, limit: int = 6) -> prompts.Deli
 
 
 def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
+    if not _deps(runtime).model_profile.trusts("assessment"):
+        # Minimal, until the fast code assessor lands (issue 17, item 2): a model whose
+        # profile does not trust its assessment is not asked; the rules see only the
+        # signals code computes (the reading, its flags, the trajectory, the retrieval).
+        note = "assessment: not asked (the model's profile does not trust it)"
+        return {"assessment": None, "tried": [*state["tried"], note]}
     messages = prompts.load("support_assess").render(
         state["lang"], history=_history_block(state["context"]), message=state["message"].text
     )
@@ -273,7 +307,8 @@ def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
         assessment=state["assessment"],
         retrieval_confident=state["retrieval_confident"],
         best_score=state["best_score"],
-        llm_failure=state["assessment"] is None,
+        llm_failure=state["assessment"] is None
+        and _deps(runtime).model_profile.trusts("assessment"),
     )
     return {"signals": signals, "decision": policy.decide(signals)}
 
@@ -290,8 +325,56 @@ def _passages_block(passages: list[Passage]) -> prompts.DelimitedBlock:
     )
 
 
+PASSAGE_FLOOR_SHARE = 0.8
+"""An extractive draft quotes passages scoring at least this share of the retrieval floor
+(`retrieval_min_score`): the confidence that routes the turn is judged on the best one."""
+
+
+def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any]:
+    """The reply composed from the passages, in the turn's language (searched for again in
+    that language when the passages found are in the other one)."""
+    lang = state["lang"]
+    question = state["message"].text
+    passages = list(state["passages"])
+    floor = deps.settings.retrieval_min_score * PASSAGE_FLOOR_SHARE
+    if sum(1 for p in passages if p.lang in (None, lang) and p.score >= floor) < 2:
+        known = {p.citation_id for p in passages}
+        found = deps.knowledge.search(question, lang=lang).passages
+        passages += [
+            Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score, lang=p.lang)
+            for p in found
+            if p.citation not in known
+        ]
+    composed = extractive_draft(
+        question,
+        passages,
+        lang=lang,
+        label=state["reading"].label,
+        customer_name=state["context"].customer_name,
+        seed=state["conversation_id"],
+        embedder=deps.sentence_embedder(),
+        floor=floor,
+    )
+    note = (
+        f"extractive draft: {len(composed.sentences)} sentence(s) from "
+        f"{', '.join(composed.citations)}"
+        if composed.answered
+        else "extractive draft: no passage sentence answers the message (the draft says so)"
+    )
+    return {
+        "draft": composed.text,
+        "citations": composed.citations,
+        "draft_mode": "extractive",
+        "finish_reason": None,
+        "passages": passages,
+        "tried": [*state["tried"], note],
+    }
+
+
 def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
     deps = _deps(runtime)
+    if state.get("extractive_fallback") or not deps.model_profile.trusts("free_drafting"):
+        return _draft_extractively(state, deps)
     lang = state["lang"]
     context = state["context"]
     tones = prompts.snippets("tones")[lang]
@@ -306,7 +389,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
         instruction=state["instruction"],
     )
     try:
-        text = deps.llm.complete(messages).strip()
+        completion = deps.llm.completion(messages)
     except LLMError as exc:
         signals = state["signals"].model_copy(update={"llm_failure": True})
         return {
@@ -315,6 +398,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
             "decision": deps.policy.decide(signals),
             "tried": [*state["tried"], f"draft failed: {exc}"],
         }
+    text = completion.text.strip()
     if not text:
         signals = state["signals"].model_copy(update={"llm_failure": True})
         return {
@@ -323,7 +407,12 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
             "decision": deps.policy.decide(signals),
             "tried": [*state["tried"], "draft failed: the model returned an empty answer"],
         }
-    return {"draft": text, "citations": citations_in(text)}
+    return {
+        "draft": text,
+        "citations": citations_in(text),
+        "draft_mode": "model",
+        "finish_reason": completion.finish_reason,
+    }
 
 
 def after_draft(state: SupportState) -> Literal["check", "handoff"]:
@@ -338,6 +427,7 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     text = with_disclosure(
         state["draft"], getattr(disclosure, state["lang"]) if disclosure.enabled else None
     )
+    good_passages = bool(state["passages"]) and state["retrieval_confident"]
     findings = check_draft(
         text,
         state["passages"],
@@ -345,6 +435,9 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
         context.known_identifiers,
         policy.max_gesture_eur,
         state["lang"],
+        good_passages=good_passages,
+    ) + degenerate_findings(
+        state["draft"], state["lang"], truncated=state.get("finish_reason") == "length"
     )
     blocking = [f for f in findings if f.blocking]
     update: dict[str, Any] = {"draft": text, "findings": findings}
@@ -352,12 +445,20 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
         return Command(update=update, goto="approve")
     problems = "; ".join(f.detail for f in blocking)
     tried = [*state["tried"], f"draft {state['redrafts'] + 1} failed the check: {problems}"]
-    if state["redrafts"] < policy.max_redrafts:
+    by_model = state.get("draft_mode", "model") == "model"
+    if by_model and state["redrafts"] < policy.max_redrafts:
         fix = prompts.snippets("check_findings")[state["lang"]]["fix_instruction"].format(
             problems=problems
         )
         update |= {"instruction": fix, "redrafts": state["redrafts"] + 1, "tried": tried}
         return Command(update=update, goto="draft")
+    if by_model and good_passages:
+        # The model's drafts all failed: a plain question gets the passages' own answer
+        # rather than a handoff.
+        note = "falling back to the extractive draft"
+        return Command(
+            update=update | {"extractive_fallback": True, "tried": [*tried, note]}, goto="draft"
+        )
     hit = _hit("draft_check_failed", "Every draft failed the policy check.", problems=problems)
     decision = RoutingDecision(escalate=True, priority="high", hits=[*state["decision"].hits, hit])
     return Command(update=update | {"tried": tried, "decision": decision}, goto="handoff")
@@ -373,6 +474,7 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
         reading=state["reading"],
         priority=state["decision"].priority,
         redrafts=state["redrafts"],
+        draft_mode=state.get("draft_mode", "model"),
     )
     claimed = DecisionToApply.model_validate(interrupt(request.model_dump(mode="json")))
     answer = claimed.decision
@@ -429,6 +531,11 @@ def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
     decision = state["decision"]
     lang = state["lang"]
     assessment = state.get("assessment")
+    trajectory = [*context.earlier_readings, state["reading"]]
+    if assessment is not None and deps.model_profile.trusts("summaries"):
+        summary = assessment.summary
+    else:
+        summary = extractive_summary(message.text, context.history, context.facts, trajectory, lang)
     first_name = context.customer_name.split(" ")[0] if context.customer_name else ""
     opening = deps.policy.suggested_openings[lang][decision.priority].format(
         name=first_name, agent=prompts.snippets("handoff")[lang]["agent_placeholder"]
@@ -439,8 +546,8 @@ def handoff(state: SupportState, runtime: Deps) -> dict[str, Any]:
         lang=lang,
         priority=decision.priority,
         reasons=decision.hits,
-        summary=assessment.summary if assessment else message.text[:300],
-        emotion_trajectory=[*context.earlier_readings, state["reading"]],
+        summary=summary,
+        emotion_trajectory=trajectory,
         tried=state["tried"],
         suggested_opening=opening,
         last_message=message.text,

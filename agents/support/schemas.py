@@ -58,6 +58,8 @@ class Passage(BaseModel):
     title: str
     text: str
     score: float
+    lang: str | None = None
+    """The passage's language (`fr`, `en`; None when the source did not say)."""
 
 
 class Assessment(BaseModel):
@@ -92,10 +94,22 @@ class CheckFinding(BaseModel):
     """One problem the check found in a draft."""
 
     kind: Literal[
-        "ungrounded", "unknown_citation", "gesture_over_limit", "foreign_data", "no_citation"
+        "ungrounded",
+        "unknown_citation",
+        "gesture_over_limit",
+        "foreign_data",
+        "no_citation",
+        "repetition",
+        "wrong_language",
+        "truncated",
     ]
     detail: str
     blocking: bool
+
+
+DraftMode = Literal["model", "extractive"]
+"""Who wrote a draft: the model (its profile trusts it to draft), or code, from the
+passages' best sentences (`agents/support/extractive.py`)."""
 
 
 class ApprovalRequest(BaseModel):
@@ -109,6 +123,8 @@ class ApprovalRequest(BaseModel):
     reading: EmotionReading
     priority: Priority
     redrafts: int
+    draft_mode: DraftMode = "model"
+    """Who wrote the draft (shown to the agent in the inbox)."""
 
 
 class ApprovalDecision(BaseModel):

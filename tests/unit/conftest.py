@@ -36,10 +36,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with every file under a temporary folder and an unreachable LLM endpoint."""
+    """Settings with every file under a temporary folder and an unreachable LLM endpoint.
+
+    The model is profiled as a capable one (trusted to assess, draft and summarise): unit
+    tests script its answers to test the graph's logic. Tests of the embedded default
+    model's path set `llm_profile` to its profile."""
     return Settings(
         data_dir=tmp_path / "data",
         runtime_dir=tmp_path / "runtime",
         llm_base_url="http://127.0.0.1:9/v1",
+        llm_profile="mistral-small-24b",
         _env_file=None,  # type: ignore[call-arg]
     )

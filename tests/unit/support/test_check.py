@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.support.check import check_draft, citations_in, with_disclosure
+from agents.core.lang import Lang
+from agents.support.check import check_draft, citations_in, degenerate_findings, with_disclosure
 from agents.support.schemas import Passage
 
 PASSAGES = [
@@ -84,3 +85,51 @@ def test_an_amount_written_the_english_way_is_checked_too() -> None:
 
 def test_a_french_passage_grounds_the_same_figure_in_an_english_draft() -> None:
     assert kinds("After 5 days, a voucher of 10 euros [retards#geste].") == []
+
+
+# --- degenerate output ---------------------------------------------------------------------
+LOOP = (
+    "Bonjour, nous sommes désolés pour le retard de votre colis. "
+    "Nous sommes désolés pour le retard de votre colis, nous sommes désolés pour le retard "
+    "de votre colis, nous sommes désolés pour le retard de votre colis. Merci."
+)
+GOOD_FR = (
+    "Bonjour Camille, au-delà de 5 jours ouvrés, un bon d'achat de 10 € peut vous être "
+    "offert [retards#geste]. Un conseiller reste à votre disposition."
+)
+
+
+def degenerate(draft: str, lang: Lang = "fr", truncated: bool = False) -> list[str]:
+    return [f.kind for f in degenerate_findings(draft, lang, truncated=truncated) if f.blocking]
+
+
+def test_a_repetition_loop_blocks() -> None:
+    assert degenerate(LOOP) == ["repetition"]
+    same_lines = "Votre colis arrive bientôt chez vous.\nVotre colis arrive bientôt chez vous."
+    assert degenerate(same_lines) == ["repetition"]
+    assert degenerate(GOOD_FR) == []
+
+
+def test_a_draft_in_the_other_language_blocks() -> None:
+    english = (
+        "Hello Camille, after 5 working days you can get a 10 € voucher for the delay of "
+        "your parcel [retards#geste]."
+    )
+    assert degenerate(english, "fr") == ["wrong_language"]
+    assert degenerate(english, "en") == []
+
+
+def test_a_cut_off_draft_blocks() -> None:
+    assert degenerate(GOOD_FR, truncated=True) == ["truncated"]  # the model hit its limit
+    cut = "Bonjour Camille, au-delà de 5 jours ouvrés, un bon d'achat de 10 € peut vous"
+    assert degenerate(cut) == ["truncated"]
+    signed = GOOD_FR + "\n\nBien cordialement,\nService client Lumio"
+    assert degenerate(signed) == []  # a signature is not a cut sentence
+
+
+def test_no_citation_blocks_when_good_passages_were_found() -> None:
+    uncited = "Bonjour Camille, votre colis est en route et arrivera bientôt chez vous."
+    weak = check_draft(uncited, PASSAGES, FACTS, OWN, 20, "fr")
+    assert [(f.kind, f.blocking) for f in weak] == [("no_citation", False)]
+    good = check_draft(uncited, PASSAGES, FACTS, OWN, 20, "fr", good_passages=True)
+    assert [(f.kind, f.blocking) for f in good] == [("no_citation", True)]

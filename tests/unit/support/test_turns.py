@@ -210,10 +210,14 @@ def test_drafts_that_keep_leaking_other_data_never_reach_approval(make_harness: 
     h = make_harness(ASSESS_SIMPLE, leaky, leaky, leaky)
     result = h.submit("Où est mon colis ?")
 
-    assert result.outcome == "handed_off"
-    assert result.handoff is not None
-    assert result.handoff.reasons[-1].rule == "draft_check_failed"
-    assert h.service.pending() == []
+    # Every model draft failed the check; a good passage was found, so the draft waiting
+    # is the one composed from it, and no leaked address reaches a person.
+    assert result.outcome == "awaiting_approval"
+    assert result.approval_request is not None
+    assert result.approval_request.draft_mode == "extractive"
+    assert "paul.durand" not in result.draft
+    assert "[livraison-retards#colis-en-retard]" in result.draft
+    assert len(h.model.calls) == 4  # the assessment and the three drafts, nothing after
     assert h.writer.outbox == []
 
 
