@@ -57,15 +57,17 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[]?[A-ZÀ-ÖØ-Þ0-9])")
 _WORD = re.compile(r"[a-zà-öø-ÿœæ0-9]+")
 
 # Function words of both languages, left out of the word overlap (code data: no one reads them).
-_STOPWORD_TEXT = """le la les un une des du de d et est sont je j tu il elle nous vous ils elles on ne pas
-    plus que qu qui quoi pour dans sur avec mon ma mes ton ta tes son sa ses notre nos votre
-    vos leur leurs ce cet cette ces c ça ca au aux en y l s m n a ai as avez ont été être
-    suis es sommes êtes fait faire peut peux pouvez puis par ou où si car donc très aussi
-    moi me te se lui comment combien quel quelle quels quelles est-ce bonjour merci svp
-    the a an and is are was were i you he she we they it not no to of in on for with my
+_STOPWORD_TEXT = """
+    le la les un une des du de d et est sont je j tu il elle nous vous ils elles on ne pas
+    plus que qu qui quoi pour dans sur avec mon ma mes ton ta tes son sa ses notre nos
+    votre vos leur leurs ce cet cette ces c ça ca au aux en y l s m n a ai as avez ont été
+    être suis es sommes êtes fait faire peut peux pouvez puis par ou où si car donc très
+    aussi moi me te se lui comment combien quel quelle quels quelles est-ce bonjour merci
+    svp the a an and is are was were i you he she we they it not no to of in on for with my
     your this that these those be been have has had do does did can could would will just
-    please thanks thank hello hi me am at from by if or but so what why how when where which
-    there here its our their any some much many long"""
+    please thanks thank hello hi me am at from by if or but so what why how when where
+    which there here its our their any some much many long
+"""
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
