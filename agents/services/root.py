@@ -58,6 +58,7 @@ from agents.support.adapters import (
     EmotionLayerReader,
 )
 from agents.support.delivery import ChannelSender, DeliveryWorker, LocalRecordSender
+from agents.support.extractive import SentenceEmbedder
 from agents.support.graph import SupportDeps
 from agents.support.policy import EscalationPolicy
 from agents.support.ports import ContextSource, EmotionReader
@@ -236,7 +237,15 @@ class Root:
     def _open_emotions(self) -> EmotionReader:
         if self.overrides.emotions is not None:
             return self.overrides.emotions
-        reader = EmotionLayerReader(self.settings, self.llm)
+        settings = self.settings
+        if settings.emotion_deep_enabled and not self.llm.profile.trusts("deep_reading"):
+            # the model's profile does not trust its emotion reading: the fast reader alone
+            self._report(
+                f"The deep emotion reading is off: the model profile '{self.llm.profile.name}' "
+                "does not trust it (RESSENTI_LLM_PROFILE forces another profile)."
+            )
+            settings = settings.model_copy(update={"emotion_deep_enabled": False})
+        reader = EmotionLayerReader(settings, self.llm)
         if reader.deep is not None:
             self._closers.append(reader.deep.close)
         return reader
@@ -261,7 +270,14 @@ class Root:
             writer=CRMSupportWriter(self.store),
             inbound=CRMInboundSource(self.store),
             clock=self.clock,
+            profile=self.llm.profile,
+            sentence_embedder=self._sentence_embedder,
         )
+
+    def _sentence_embedder(self) -> SentenceEmbedder | None:
+        """The knowledge base's embedder, for the extractive draft's sentence scores (an
+        overridden knowledge without one: word overlap only)."""
+        return getattr(self.knowledge, "embedder", None)
 
     @property
     def support(self) -> SupportService:

@@ -45,7 +45,7 @@ def _sentences(text: str) -> list[str]:
 def request_sentences(text: str, limit: int = 2) -> list[str]:
     """The message's most informative sentences, in their order: questions first, then the
     ones with the most content words; greetings and thanks alone are left out."""
-    sentences = [s for s in _sentences(text) if len(content_words(s)) >= 2]
+    sentences = [s for s in _sentences(text) if content_words(s)]
     if not sentences:
         return [text.strip()[:MAX_REQUEST_CHARS]]
     ranked = sorted(
