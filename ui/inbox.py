@@ -168,7 +168,10 @@ def build_inbox(
             render.customer_card(d.customer, lang),
             render.passages(d.passages, request.citations if request else [], lang),
             request.draft if request else "",
-            render.findings(request.findings, lang) if request else "",
+            f"{render.draft_origin(request.draft_mode, lang)}\n\n"
+            f"{render.findings(request.findings, lang)}"
+            if request
+            else "",
             d.interrupt_id,
         ]
 

@@ -155,6 +155,11 @@ def findings(found: list[CheckFinding], lang: Lang) -> str:
     )
 
 
+def draft_origin(mode: str, lang: Lang) -> str:
+    """Who wrote the draft: the model, or code from the cited passages (extractive)."""
+    return f"_{t(f'draft_mode.{mode}', lang)}_"
+
+
 def _emotions(trajectory: list[EmotionReading], lang: Lang) -> str:
     return " → ".join(chip(r.label, lang, r.valence) for r in trajectory)
 

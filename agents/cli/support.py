@@ -61,6 +61,10 @@ def _show(result: TurnResult) -> None:
             console.print(f"  rule fired: [yellow]{hit.rule}[/] {escape(str(hit.seen))}")
         if not result.decision.hits:
             console.print("  routing: no escalation rule fired")
+    if request and request.draft_mode == "extractive":
+        # composed by code from the passages (the model's profile does not trust it to
+        # draft): nothing was streamed, so the draft is shown whole
+        console.print(Panel(escape(request.draft), title="draft (extractive, from the passages)"))
     for finding in result.findings:
         console.print(f"  check: {finding.kind} — {escape(finding.detail)}")
     if result.handoff:

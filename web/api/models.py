@@ -17,7 +17,7 @@ from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
 from agents.core.priority import Priority
 from agents.emotion.trajectory import TrajectoryKPIs, Trend
-from agents.support.schemas import CheckFinding, HandoffPackage, Passage
+from agents.support.schemas import CheckFinding, DraftMode, HandoffPackage, Passage
 
 
 class CitedPassage(BaseModel):
@@ -51,6 +51,10 @@ class ApprovalView(BaseModel):
     reading: EmotionReading = Field(description="The reading of the customer's message.")
     priority: Priority
     redrafts: int
+    draft_mode: DraftMode = Field(
+        description="Who wrote the draft: `model`, or `extractive` (composed by code from "
+        "the cited passages, where the model's profile does not trust it to draft)."
+    )
 
 
 class HandoffView(HandoffPackage):

@@ -46,6 +46,7 @@ def approval_view(ws: Workspace, item: QueueItem) -> ApprovalView:
         reading=request.reading,
         priority=request.priority,
         redrafts=request.redrafts,
+        draft_mode=request.draft_mode,
     )
 
 

@@ -41,3 +41,8 @@ def test_labels_follow_the_language() -> None:
     finding = CheckFinding(kind="gesture_over_limit", detail="30 € > 20 €", blocking=True)
     assert "geste commercial hors barème" in render.findings([finding], "fr")
     assert "**gesture over the limit** (blocking)" in render.findings([finding], "en")
+
+
+def test_the_inbox_says_who_wrote_the_draft() -> None:
+    assert "extractif" in render.draft_origin("extractive", "fr")
+    assert "written by the model" in render.draft_origin("model", "en")
