@@ -34,6 +34,7 @@ from agents.core.emotion import LABELS, EmotionFlags, EmotionLabel, EmotionReadi
 from agents.core.lang import Lang
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.cues import CueHits, find_cues
+from agents.emotion.flags.detector import FLAG_NAMES, FlagModel, find_flags, segment
 from agents.emotion.lang import detect_lang
 from agents.emotion.lexicon import LexiconValence
 from agents.emotion.taxonomy import LABEL_AROUSAL, LABEL_VALENCE
@@ -55,14 +56,20 @@ class FastReader:
         classifier: EmotionClassifier | None = None,
         embedder: Embedder | None = None,
         lexicon: LexiconValence | None = None,
+        flag_model: FlagModel | None = None,
     ) -> None:
         self.classifier = classifier or EmotionClassifier.load()
         self.embedder = embedder or get_embedder(self.classifier.embedder)
-        if self.embedder.name != self.classifier.embedder:
-            raise ValueError(
-                f"the classifier was trained on '{self.classifier.embedder}' embeddings, "
-                f"not '{self.embedder.name}'"
-            )
+        self.flag_model = flag_model or FlagModel.load()
+        for what, trained_on in (
+            ("classifier", self.classifier.embedder),
+            ("flag detectors", self.flag_model.embedder),
+        ):
+            if self.embedder.name != trained_on:
+                raise ValueError(
+                    f"the {what} were trained on '{trained_on}' embeddings, "
+                    f"not '{self.embedder.name}'"
+                )
         self.lexicon = lexicon or LexiconValence()
         self._head = self.classifier.head("taxonomy")
         if tuple(self._head.labels) != LABELS:
@@ -85,23 +92,50 @@ class FastReader:
         given = list(langs) if langs is not None else [None] * len(texts)
         if len(given) != len(texts):
             raise ValueError("texts and langs differ in length")
+        parts = segment(texts)
+        # one embedding call: the messages, then the clauses of those that have several
+        batch = list(texts)
+        rows: list[list[int]] = []
+        for index, clauses in enumerate(parts):
+            if len(clauses) == 1:
+                rows.append([index])
+            else:
+                rows.append(list(range(len(batch), len(batch) + len(clauses))))
+                batch.extend(clause.text for clause in clauses)
+        embeddings = self.embedder.embed(batch)
         probabilities = self._head.prior_corrected(
-            self._head.probabilities(self.embedder.embed(list(texts)))
+            self._head.probabilities(embeddings[: len(texts)])
         )
-        return [
-            self._combine(text, lang or detect_lang(text), row)
-            for text, lang, row in zip(texts, given, probabilities, strict=True)
-        ]
+        readings = []
+        for index, (text, lang, row) in enumerate(zip(texts, given, probabilities, strict=True)):
+            cues = find_cues(text)
+            finding = find_flags(
+                self.flag_model,
+                text,
+                parts[index],
+                embeddings[rows[index]],
+                cues.flags,
+                cues.evidence,
+            )
+            cleared = set(finding.cleared)
+            cues.flags = set(finding.flags)
+            cues.evidence = sorted(
+                [*(s for s in cues.evidence if s not in cleared), *finding.evidence],
+                key=lambda span: (span.start, span.end),
+            )
+            readings.append(self._combine(text, lang or detect_lang(text), row, cues))
+        return readings
 
-    def _combine(self, text: str, lang: Lang, probabilities: np.ndarray) -> EmotionReading:
-        cues = find_cues(text)
+    def _combine(
+        self, text: str, lang: Lang, probabilities: np.ndarray, cues: CueHits
+    ) -> EmotionReading:
         scores = boosted_scores(probabilities, cues)
         label: EmotionLabel = max(LABELS, key=lambda name: scores[name])
         lexical = self.lexicon.compound(text, lang)
         model_valence = sum(scores[name] * LABEL_VALENCE[name] for name in LABELS)
         valence = model_valence if lexical == 0.0 else 0.6 * model_valence + 0.4 * lexical
         arousal = sum(scores[name] * LABEL_AROUSAL[name] for name in LABELS)
-        flags = EmotionFlags(**{name: True for name in cues.flags})
+        flags = EmotionFlags(**{name: True for name in cues.flags if name in FLAG_NAMES})
         threats = int(flags.threatens_to_leave) + int(flags.legal_threat)
         intensity = (
             arousal + 0.25 * abs(lexical) + cues.intensity + 0.15 * threats + 0.2 * cues.effort

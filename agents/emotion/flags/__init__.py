@@ -1,0 +1,1 @@
+"""Escalation flags: learned detectors over clause embeddings, with the cue rules."""
