@@ -116,35 +116,51 @@ def pick_threshold(
     return float(min(0.5, max(MIN_THRESHOLD, ranked[min(needed, len(ranked)) - 1])))
 
 
-def train(
-    data: Path = DEFAULT_DATA,
+def fit_heads(
+    texts: list[str],
+    label_sets: list[frozenset[str]],
+    names: tuple[str, ...],
     *,
     embedder_name: str = DEFAULT_EMBEDDER,
+    rules: dict[str, npt.NDArray[np.bool_]] | None = None,
+    refusals: dict[str, npt.NDArray[np.bool_]] | None = None,
     c: float = DEFAULT_C,
     seed: int = DEFAULT_SEED,
     target_recall: float = DEFAULT_TARGET_RECALL,
-) -> FlagModel:
+    max_false_alarm: float | None = None,
+) -> tuple[str, dict[str, FlagHead], dict[str, dict[str, float]]]:
+    """One head per name (one-vs-rest) and its cross-validated threshold.
+
+    `rules[name]` marks the rows a rule already finds (the threshold only has to cover the
+    others); `refusals[name]` the rows whose text declines the label (never raised).
+    With `max_false_alarm`, a threshold whose cross-validated false-alarm rate on the rows
+    without any label exceeds it is raised until it does not (recall gives way).
+    Returns the embedder's name, the heads and a cross-validation report per name."""
     from sklearn.model_selection import StratifiedKFold
 
-    examples = load_examples(data)
-    texts = [e.text for e in examples]
     embedder = get_embedder(embedder_name)
     embeddings = embedder.embed(texts)
     design = _design(embeddings, texts)
-    rules = rule_hits(examples)
-    refusals = {name: np.array([declined(name, e.text) for e in examples]) for name in FLAG_NAMES}
-    calm = np.array([not e.flags for e in examples])
+    calm = np.array([not labels for labels in label_sets])
+    nothing = np.zeros(len(texts), dtype=bool)
     heads: dict[str, FlagHead] = {}
     report: dict[str, dict[str, float]] = {}
-    for name in FLAG_NAMES:
-        labels = np.array([name in e.flags for e in examples])
+    for name in names:
+        labels = np.array([name in found for found in label_sets])
+        by_rules = rules[name] if rules else nothing
         folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-        oof = np.zeros(len(examples))
+        oof = np.zeros(len(texts))
         for fit_rows, score_rows in folds.split(embeddings, labels):
             fold_model = _fit(design[fit_rows], labels[fit_rows], c, seed)  # type: ignore[index]
             oof[score_rows] = fold_model.predict_proba(design[score_rows])[:, 1]  # type: ignore[attr-defined,index]
-        oof[refusals[name]] = 0.0  # a clause declining the flag never raises it
-        threshold = pick_threshold(oof, labels, rules[name], target_recall)
+        if refusals:
+            oof[refusals[name]] = 0.0  # a clause declining the label never raises it
+        threshold = pick_threshold(oof, labels, by_rules, target_recall)
+        if max_false_alarm is not None and calm.any():
+            for candidate in sorted({threshold, *oof[calm & (oof > threshold)]}):
+                threshold = float(candidate) + (1e-6 if candidate != threshold else 0.0)
+                if float((by_rules | (oof >= threshold))[calm].mean()) <= max_false_alarm:
+                    break
         model = _fit(design, labels, c, seed)
         coef = np.asarray(model.coef_[0], dtype=np.float64)  # type: ignore[attr-defined]
         hashed = coef[embedder.dim :]
@@ -156,14 +172,39 @@ def train(
             bias=float(model.intercept_[0]),  # type: ignore[attr-defined]
             threshold=threshold,
         )
-        raised = rules[name] | (oof >= threshold)
+        raised = by_rules | (oof >= threshold)
         report[name] = {
             "threshold": round(threshold, 4),
             "cv_recall": round(float(raised[labels].mean()), 4),
-            "cv_false_alarm_calm": round(float(raised[calm].mean()), 4),
+            "cv_false_alarm_calm": round(float(raised[calm].mean()), 4) if calm.any() else 0.0,
             "positives": int(labels.sum()),
         }
         console.print(f"{name}: {report[name]}")
+    return embedder.name, heads, report
+
+
+def train(
+    data: Path = DEFAULT_DATA,
+    *,
+    embedder_name: str = DEFAULT_EMBEDDER,
+    c: float = DEFAULT_C,
+    seed: int = DEFAULT_SEED,
+    target_recall: float = DEFAULT_TARGET_RECALL,
+) -> FlagModel:
+    examples = load_examples(data)
+    embedder, heads, report = fit_heads(
+        [e.text for e in examples],
+        [e.flags for e in examples],
+        FLAG_NAMES,
+        embedder_name=embedder_name,
+        rules=rule_hits(examples),
+        refusals={
+            name: np.array([declined(name, e.text) for e in examples]) for name in FLAG_NAMES
+        },
+        c=c,
+        seed=seed,
+        target_recall=target_recall,
+    )
     metadata = {
         "c": c,
         "seed": seed,
@@ -172,7 +213,7 @@ def train(
         "data": "hand-written FR/EN phrasings, agents/emotion/flags/data/train.jsonl",
         "cross_validation": report,
     }
-    return FlagModel(embedder=embedder.name, heads=heads, metadata=metadata)
+    return FlagModel(embedder=embedder, heads=heads, metadata=metadata)
 
 
 def main(
