@@ -12,7 +12,7 @@ It gives the graph's `Assessment` without a model call:
   sentence embedding and hashed words (the same features as the escalation flags), trained
   by `python -m agents.support.assessor_train` on hand-written bilingual examples
   (`agents/support/assessor_data/train.jsonl`; thresholds from cross-validation on that
-  file), OR explicit cue rules; a legal-threat flag of the reading adds `legal`.
+  file), OR explicit cue rules (a legal threat also has its own flag and rule).
 - **Complexity**: high for three requests or more, or two with a sensitive topic or an
   exception request; medium for two requests, a sensitive topic, an exception request or a
   long message; low otherwise.
@@ -140,8 +140,6 @@ class FastAssessor:
         parts = asked or [whole]
         vectors = embedder.embed([whole, *parts])
         found = self._labels(model, [whole, *parts], vectors)
-        if reading is not None and reading.flags.legal_threat:
-            found.add("legal")
         requests = _distinct(parts, vectors[1:]) if asked else [whole]
         counted = _COUNTED.search(fold(text))
         count = max(len(requests), _NUMBERS[counted.group(1)] if counted else 0)

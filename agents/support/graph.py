@@ -45,6 +45,7 @@ from agents.core.lang import Lang
 from agents.core.profiles import ModelProfile
 from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
+from agents.support.assessor import FastAssessor, merge_assessments
 from agents.support.check import check_draft, citations_in, degenerate_findings, with_disclosure
 from agents.support.extractive import SentenceEmbedder, extractive_draft
 from agents.support.facts import facts_text
@@ -87,6 +88,8 @@ class SupportDeps:
     writer: SupportWriter
     inbound: InboundSource
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    assessor: FastAssessor = field(default_factory=FastAssessor)
+    """The code assessment of each message (CPU, milliseconds)."""
     profile: ModelProfile | None = None
     """What the model is trusted for (None: the LLM client's profile, from the settings)."""
     sentence_embedder: Callable[[], SentenceEmbedder | None] = field(default=lambda: None)
@@ -126,7 +129,9 @@ class SupportState(SupportInput, total=False):
     retrieval_confident: bool
     best_score: float | None
     assessment: Assessment | None
-    """The model's assessment; None when the model failed."""
+    """The fast assessor's assessment, with what a trusted model added."""
+    assessment_failed: bool
+    """The trusted model's assessment failed (the fast assessor's stands alone)."""
     signals: TurnSignals
     """The values the escalation rules saw."""
     decision: RoutingDecision
@@ -222,6 +227,7 @@ def load_context(state: SupportState, runtime: Deps) -> dict[str, Any]:
         "lang": reply_language(message, context),
         "passages": [],
         "assessment": None,
+        "assessment_failed": False,
         "draft": "",
         "citations": [],
         "draft_mode": "model",
@@ -280,20 +286,25 @@ def _history_block(context: ConversationContext, limit: int = 6) -> prompts.Deli
 
 
 def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
-    if not _deps(runtime).model_profile.trusts("assessment"):
-        # Minimal, until the fast code assessor lands (issue 17, item 2): a model whose
-        # profile does not trust its assessment is not asked; the rules see only the
-        # signals code computes (the reading, its flags, the trajectory, the retrieval).
-        note = "assessment: not asked (the model's profile does not trust it)"
-        return {"assessment": None, "tried": [*state["tried"], note]}
+    """The fast assessor always; the model only where its profile trusts it to assess, and
+    then it can only add to what the code found (a failure leaves the code's assessment)."""
+    deps = _deps(runtime)
+    text = state["message"].text
+    code = deps.assessor.assess(text, state["reading"])
+    if not deps.model_profile.trusts("assessment"):
+        return {"assessment": code}
     messages = prompts.load("support_assess").render(
-        state["lang"], history=_history_block(state["context"]), message=state["message"].text
+        state["lang"], history=_history_block(state["context"]), message=text
     )
     try:
-        assessment = _deps(runtime).llm.structured(messages, Assessment, max_tokens=200)
+        model = deps.llm.structured(messages, Assessment, max_tokens=200)
     except LLMError as exc:
-        return {"assessment": None, "tried": [*state["tried"], f"assessment failed: {exc}"]}
-    return {"assessment": assessment}
+        return {
+            "assessment": code,
+            "assessment_failed": True,
+            "tried": [*state["tried"], f"assessment failed: {exc}"],
+        }
+    return {"assessment": merge_assessments(code, model)}
 
 
 def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
@@ -307,8 +318,7 @@ def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
         assessment=state["assessment"],
         retrieval_confident=state["retrieval_confident"],
         best_score=state["best_score"],
-        llm_failure=state["assessment"] is None
-        and _deps(runtime).model_profile.trusts("assessment"),
+        llm_failure=state.get("assessment_failed", False),
     )
     return {"signals": signals, "decision": policy.decide(signals)}
 

@@ -16,6 +16,10 @@ import pytest
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
+from agents.core.profiles import ModelProfile, profile_book
+
+TRUSTING = profile_book().named("mistral-small-24b")
+"""Trusted for everything (the tests of the model-driven paths use it)."""
 from agents.llm.client import LLMClient
 from agents.support.adapters import CRMInboundSource, CRMSupportWriter
 from agents.support.facts import CustomerFacts
@@ -281,6 +285,7 @@ def make_harness(settings: Settings) -> Any:
         passages: list[KBPassage] | None = None,
         ctx: ConversationContext | None = None,
         policy: EscalationPolicy | None = None,
+        profile: ModelProfile = TRUSTING,
     ) -> Harness:
         model = ScriptedChatModel.of(*answers)
         number = len(opened)
@@ -302,6 +307,7 @@ def make_harness(settings: Settings) -> Any:
             knowledge=FakeKnowledge([DELIVERY_PASSAGE] if passages is None else passages),
             writer=writer,
             inbound=CRMInboundSource(store),
+            profile=profile,
         )
         service = open_service(own, deps, store)
         opened.append((service, store))
