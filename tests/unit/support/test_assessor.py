@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from agents.core.profiles import profile_book, profile_for
-
-EMBEDDED = profile_book().named("embedded-smollm2-135m")
-CAPABLE = profile_book().named("mistral-small-24b")
 from agents.support.assessor import FastAssessor, merge_assessments, request_clauses
 from agents.support.schemas import Assessment
 from tests.unit.support.conftest import ASSESS_SIMPLE, DRAFT_OK
+
+EMBEDDED = profile_book().named("embedded-smollm2-135m")
+CAPABLE = profile_book().named("mistral-small-24b")
 
 Make = Any
 
