@@ -16,7 +16,7 @@ import pytest
 from agents.core.config import Settings
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
-from agents.core.profiles import ModelProfile, profile_book
+from agents.core.profiles import ModelProfile
 from agents.llm.client import LLMClient
 from agents.support.adapters import CRMInboundSource, CRMSupportWriter
 from agents.support.facts import CustomerFacts
@@ -43,8 +43,6 @@ from tools.crm.views import CustomerProfile, DeliveryView, OrderView
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
 
-TRUSTING = profile_book().named("mistral-small-24b")
-"""Trusted for everything (the tests of the model-driven paths use it)."""
 
 CALM = EmotionReading(label="neutral", valence=0.0, intensity=0.2, effort=0.2, urgency=0.2)
 ANGRY = EmotionReading(label="anger", valence=-0.8, intensity=0.9, effort=0.6, urgency=0.7)
@@ -285,7 +283,7 @@ def make_harness(settings: Settings) -> Any:
         passages: list[KBPassage] | None = None,
         ctx: ConversationContext | None = None,
         policy: EscalationPolicy | None = None,
-        profile: ModelProfile = TRUSTING,
+        profile: ModelProfile | None = None,
     ) -> Harness:
         model = ScriptedChatModel.of(*answers)
         number = len(opened)

@@ -14,6 +14,11 @@ from tests.unit.support.conftest import ASSESS_SIMPLE, DRAFT_OK
 
 EMBEDDED = profile_book().named("embedded-smollm2-135m")
 CAPABLE = profile_book().named("mistral-small-24b")
+CAUTIOUS = profile_book().named("cautious")
+DRAFT_EN = (
+    "Hello Camille, a parcel counts as late after a few working days; we are checking "
+    "yours now [livraison-retards#colis-en-retard]."
+)
 
 Make = Any
 
@@ -106,12 +111,12 @@ def test_the_model_only_adds() -> None:
 def test_an_untrusted_models_assessment_is_not_asked(make_harness: Make) -> None:
     """The 135M model would claim an exception and high complexity: it is not asked, and the
     plain question gets a draft (the only model call)."""
-    h = make_harness(DRAFT_OK, profile=EMBEDDED)
+    h = make_harness(DRAFT_EN, profile=CAUTIOUS)  # may draft, may not assess
     result = h.submit("How long does express delivery take?")
     assert result.outcome == "awaiting_approval"
     assert result.decision is not None and not result.decision.escalate
     assert len(h.model.calls) == 1
-    assert result.draft.startswith(DRAFT_OK)
+    assert result.draft.startswith(DRAFT_EN)
 
 
 def test_the_same_nonsense_from_a_trusted_model_adds_its_rules(make_harness: Make) -> None:
