@@ -43,7 +43,6 @@ from tools.crm.views import CustomerProfile, DeliveryView, OrderView
 from tools.kb.search import Passage as KBPassage
 from tools.kb.search import RetrievalResult
 
-
 CALM = EmotionReading(label="neutral", valence=0.0, intensity=0.2, effort=0.2, urgency=0.2)
 ANGRY = EmotionReading(label="anger", valence=-0.8, intensity=0.9, effort=0.6, urgency=0.7)
 
