@@ -12,7 +12,9 @@ import gradio as gr
 
 from agents.core.lang import Lang
 from agents.services.accounts import Account
-from agents.services.evaluations import ComparisonView, EvaluationError, Evaluations, RunView
+from agents.services.evaluations import ComparisonView, EvaluationError, RunView
+from agents.services.workspace import Workspace
+from ui.files import file_url
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
 from ui.session import Guard
@@ -60,9 +62,37 @@ def comparison_md(c: ComparisonView, lang: Lang) -> str:
     return "\n\n".join(lines)
 
 
-def build_evaluations(
-    evaluations: Evaluations, labels: Labeller, guard: Guard, language: gr.Radio
-) -> gr.Tab:
+def figures_html(ws: Workspace, paths: list[Path], lang: Lang) -> str:
+    """The run's figures, each a link to itself at full size (served by `ui/files.py`)."""
+    shown = []
+    for path in paths:
+        url = file_url(ws, "evaluations", path)
+        if url is None:
+            continue
+        name = html.escape(path.stem.replace("-", " ").replace("_", " "))
+        shown.append(
+            f'<figure class="figure"><a href="{html.escape(url)}" target="_blank" '
+            f'rel="noopener"><img src="{html.escape(url)}" alt="{name}"></a>'
+            f"<figcaption>{name}</figcaption></figure>"
+        )
+    if not shown:
+        return f"<p><i>{t('no_figures', lang)}</i></p>"
+    return f'<div class="figures">{"".join(shown)}</div>'
+
+
+def limit_of(value: float | str | None) -> int | None:
+    """The form's case count: empty or 0 means every case."""
+    if value in (None, ""):
+        return None
+    try:
+        n = int(float(value))
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None
+
+
+def build_evaluations(ws: Workspace, labels: Labeller, guard: Guard, language: gr.Radio) -> gr.Tab:
+    evaluations = ws.evaluations
     with labels.label(
         gr.Tab(t("tab_evaluations", "fr"), visible=False, id="evaluations"), "tab_evaluations"
     ) as tab:
@@ -79,9 +109,7 @@ def build_evaluations(
                 "suite",
             )
             limit = labels.label(
-                gr.Number(
-                    value=None, precision=0, minimum=1, label=t("limit", "fr"), elem_id="limit"
-                ),
+                gr.Number(value=0, precision=0, minimum=0, label=t("limit", "fr"), elem_id="limit"),
                 "limit",
             )
             workers = labels.label(
@@ -106,16 +134,8 @@ def build_evaluations(
                 "metrics",
             )
             gates = gr.HTML(elem_id="gates")
-        figures = labels.label(
-            gr.Gallery(
-                label=t("figures", "fr"),
-                columns=3,
-                height=380,
-                object_fit="contain",
-                elem_id="figures",
-            ),
-            "figures",
-        )
+        labels.value(gr.Markdown(t("figures_title", "fr")), "figures_title")
+        figures = gr.HTML(elem_id="figures")
         cases = labels.label(
             gr.Dataframe(
                 headers=["id", "passed", "latency_s", "error"],
@@ -143,9 +163,7 @@ def build_evaluations(
                 ),
                 "deltas",
             )
-            delta_figure = gr.Image(
-                show_label=False, type="filepath", height=380, elem_id="delta-figure"
-            )
+            delta_figure = gr.HTML(elem_id="delta-figure")
 
     def run_choices() -> Any:
         # A run's id already names its suite and start time.
@@ -176,7 +194,7 @@ def build_evaluations(
         try:
             view = evaluations.run(
                 suite_,
-                limit=int(limit_) if limit_ else None,
+                limit=limit_of(limit_),
                 workers=int(workers_),
                 goemotions=Path(goemotions_.strip()) if (goemotions_ or "").strip() else None,
                 on_case=on_case,
@@ -195,7 +213,7 @@ def build_evaluations(
             head,
             metrics_rows(view),
             gates_html(view, lang),
-            [str(p) for p in view.figures],
+            figures_html(ws, view.figures, lang),
             [[c["id"], c["passed"], c["latency_s"], c["error"]] for c in view.cases],
             run_choices(),
             run_choices(),
@@ -220,7 +238,8 @@ def build_evaluations(
             ]
             for d in c.deltas
         ]
-        return [comparison_md(c, lang), rows, str(c.figure) if c.figure else None]
+        figure = figures_html(ws, [c.figure], lang) if c.figure else ""
+        return [comparison_md(c, lang), rows, figure]
 
     # One suite run at a time (each opens its own sandbox and its worker threads); the
     # other events of the tab are not held up by it.

@@ -3,14 +3,16 @@ record is escaped: a message is data, never markup."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from html import escape
 
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
-from agents.services.inbox import ConversationDetail, QueueItem
-from agents.support.schemas import CheckFinding, HandoffPackage, Passage
+from agents.services.inbox import ConversationDetail, HumanItem, QueueItem
+from agents.support.schemas import CheckFinding, HandoffPackage, Passage, RuleHit
 from tools.crm.views import CustomerContext, euros
-from ui.i18n import EMOTION_COLOURS, emotion_name, finding_name, t
+from ui.i18n import EMOTION_COLOURS, catalogue, emotion_name, finding_name, t
 
 PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": "·"}
 """Plain glyphs: a browser without an emoji font still shows them."""
@@ -40,10 +42,19 @@ table.gates tr.fail td {color:#b42318}
 .msg .meta {font-size:0.78em;opacity:0.75;margin-bottom:3px}
 .card h4 {margin:8px 0 2px 0}
 .card ul {margin:0 0 4px 16px;padding:0}
-.passage {border-left:3px solid #5b7db8;padding:2px 8px;margin:6px 0;font-size:0.9em}
+.passage {border-left:3px solid #c5cfdc;padding:2px 8px;margin:6px 0;font-size:0.9em}
+.passage.cited {border-left-color:#5b7db8}
+ul.hits {margin:2px 0 6px 18px;padding:0}
 .handoff {border:1px solid var(--border-color-primary);border-radius:10px;padding:10px 14px;
   margin:8px 0}
 .warn {color:#b3261e}
+.figures {display:flex;flex-wrap:wrap;gap:12px}
+.figure {flex:1 1 320px;max-width:520px;margin:0}
+.figure img {width:100%;border:1px solid var(--border-color-primary);border-radius:6px;
+  background:#fff}
+.figure figcaption {font-size:0.8em;color:var(--body-text-color-subdued)}
+a.download {display:inline-block;padding:6px 14px;border-radius:8px;font-weight:600;
+  border:1px solid var(--border-color-primary);text-decoration:none}
 """
 
 
@@ -54,13 +65,100 @@ def chip(label: str, lang: Lang, valence: float | None = None) -> str:
     return f'<span class="chip" style="background:{colour}">{name}{extra}</span>'
 
 
+def labelled(key: str, lang: Lang) -> str:
+    """A label followed by a colon, spaced as the language writes it ("Raisons :")."""
+    return t(key, lang) + t("colon", lang)
+
+
+def trimmed(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary before `limit` characters (with …)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def priority_badge(priority: str, lang: Lang) -> str:
+    """The priority as a glyph and its name (plain text: a choice's label)."""
+    name = catalogue().text_or(f"priority.{priority}", lang, priority)
+    return f"{PRIORITY_ICON.get(priority, '')} {name}".strip()
+
+
+def waited(delta: timedelta | None, lang: Lang) -> str:
+    """A waiting time in the unit a person reads (minutes, hours, days)."""
+    if delta is None:
+        return ""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 1:
+        return t("waited_now", lang)
+    if minutes < 60:
+        return t("waited_minutes", lang, n=minutes)
+    if minutes < 48 * 60:
+        return t("waited_hours", lang, n=minutes // 60)
+    return t("waited_days", lang, n=minutes // (24 * 60))
+
+
 def queue_label(item: QueueItem, lang: Lang) -> str:
+    """A queue line: priority, customer, emotion, waiting time, the customer's message."""
     r = item.request
-    preview = r.draft[:50].replace("\n", " ")
-    return (
-        f"{PRIORITY_ICON.get(r.priority, '')} {item.customer_name} · "
-        f"{emotion_name(r.reading.label, lang)} ({r.reading.intensity:.1f}) · {preview}…"
+    said = trimmed(item.message, 70) if item.message else trimmed(r.draft, 50)
+    parts = [
+        priority_badge(r.priority, lang),
+        item.customer_name,
+        f"{emotion_name(r.reading.label, lang)} {r.reading.intensity:.1f}",
+    ]
+    if item.waited is not None:
+        parts.append(waited(item.waited, lang))
+    return " · ".join(parts) + f" — « {said} »"
+
+
+def human_label(entry: HumanItem, lang: Lang) -> str:
+    """A human-queue line: priority, customer, why, who has it, waiting time, last message."""
+    item = entry.item
+    owner = item.assignee or t("unassigned", lang)
+    parts = [
+        priority_badge(item.priority, lang),
+        item.customer_name,
+        t(f"why_{entry.why}", lang),
+        owner,
+    ]
+    if entry.waited is not None:
+        parts.append(waited(entry.waited, lang))
+    said = trimmed(item.last_message, 70) if item.last_message else "—"
+    return " · ".join(parts) + f" — « {said} »"
+
+
+def seen_value(value: object, lang: Lang) -> str:
+    if isinstance(value, bool):
+        return t("answer_yes" if value else "answer_no", lang)
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return "—" if value is None else str(value)
+
+
+def rule_hit(hit: RuleHit, lang: Lang) -> str:
+    """One fired rule, in the UI's language, with the values it saw."""
+    name = catalogue().text_or(f"escalation.{hit.rule}", lang, hit.rule)
+    seen = ", ".join(
+        f"{escape(catalogue().text_or(f'signal.{signal}', lang, signal))} "
+        f"{escape(seen_value(value, lang))}"
+        for signal, value in hit.seen.items()
     )
+    return f"<b>{escape(name)}</b>" + (
+        f" <small>({labelled('seen', lang)} {seen})</small>" if seen else ""
+    )
+
+
+def rule_hits(hits: list[RuleHit], lang: Lang) -> str:
+    if not hits:
+        return "—"
+    return '<ul class="hits">' + "".join(f"<li>{rule_hit(h, lang)}</li>" for h in hits) + "</ul>"
 
 
 def header(detail: ConversationDetail, lang: Lang) -> str:
@@ -68,10 +166,10 @@ def header(detail: ConversationDetail, lang: Lang) -> str:
     parts = [f"### {escape(p.full_name)} — {escape(detail.subject)}"]
     line = f"{escape(detail.channel)} · {t('segment', lang)} {escape(p.segment)}"
     if detail.request:
-        line += (
-            f" · {t('priority', lang)} {PRIORITY_ICON.get(detail.request.priority, '')}"
-            f" {detail.request.priority}"
-        )
+        line += f" · {t('priority', lang)} {priority_badge(detail.request.priority, lang)}"
+    line += f" · {t(f'state_{detail.state}', lang)}"
+    if detail.assignee:
+        line += f" · {t('assignee', lang, who=escape(detail.assignee))}"
     return "\n".join([*parts, line])
 
 
@@ -132,15 +230,39 @@ def customer_card(context: CustomerContext, lang: Lang) -> str:
     return "".join(html)
 
 
-def passages(found: list[Passage], cited: list[str], lang: Lang) -> str:
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def plain_passage(text: str) -> str:
+    """A knowledge passage as reading text: Markdown tables become lines of cells, the
+    headings, emphasis and links their words."""
+    lines = []
+    for line in text.splitlines():
+        if TABLE_RULE.match(line):
+            continue
+        line = line.strip()
+        if line.startswith("|"):
+            line = " · ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
+        line = re.sub(r"^#{1,6}\s*", "", line)
+        line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)
+        line = line.replace("**", "").replace("__", "").replace("`", "")
+        line = re.sub(r"^[-*+]\s+", "• ", line)
+        if line:
+            lines.append(line)
+    return " ".join(lines)
+
+
+def passages(found: list[Passage], cited: list[str], lang: Lang, limit: int = 320) -> str:
     if not found:
         return f"<i>{t('no_passages', lang)}</i>"
     blocks = []
     for p in found:
         mark = "✓ " if p.citation_id in cited else ""
+        css = "passage cited" if p.citation_id in cited else "passage"
         blocks.append(
-            f'<div class="passage">{mark}<b>[{escape(p.citation_id)}]</b> {escape(p.title)}'
-            f" <small>({p.score:.2f})</small><br>{escape(p.text[:220])}</div>"
+            f'<div class="{css}">{mark}<b>[{escape(p.citation_id)}]</b> {escape(p.title)}'
+            f" <small>({t('similarity', lang)} {p.score:.2f})</small><br>"
+            f"{escape(trimmed(plain_passage(p.text), limit))}</div>"
         )
     return "".join(blocks)
 
@@ -164,22 +286,41 @@ def _emotions(trajectory: list[EmotionReading], lang: Lang) -> str:
     return " → ".join(chip(r.label, lang, r.valence) for r in trajectory)
 
 
+def package_html(package: HandoffPackage | None, why: str, reason: str | None, lang: Lang) -> str:
+    """Why the conversation is with a person (the rules that fired, with what they saw),
+    and the handoff package: summary, trajectory, what was tried, an opening line."""
+    head = f'<div class="handoff"><b>{labelled("why_here", lang)}</b> {t(f"why_{why}", lang)}'
+    if package is None:
+        detail = f"<br><small>{escape(reason)}</small>" if reason else ""
+        return head + detail + "</div>"
+    tried = "".join(f"<li>{escape(item)}</li>" for item in package.tried)
+    trajectory = _emotions(package.emotion_trajectory, lang)
+    return (
+        head + f'<div data-conversation="{escape(package.conversation_id)}">'
+        f"<b>{labelled('reasons', lang)}</b>{rule_hits(package.reasons, lang)}"
+        f"<b>{labelled('emotion', lang)}</b> {trajectory or '—'}<br>"
+        f"<b>{labelled('summary', lang)}</b> {escape(package.summary)}<br>"
+        f"<b>{labelled('last_message', lang)}</b> <i>{escape(package.last_message)}</i><br>"
+        + (f"<b>{labelled('tried', lang)}</b><ul>{tried}</ul>" if tried else "")
+        + f"<b>{labelled('opening', lang)}</b> {escape(package.suggested_opening)}</div></div>"
+    )
+
+
 def handoff_cards(packages: list[tuple[HandoffPackage, str]], lang: Lang) -> str:
     if not packages:
         return f"<i>{t('handoffs_empty', lang)}</i>"
     cards = []
     for package, name in packages:
-        reasons = ", ".join(escape(hit.rule) for hit in package.reasons) or "—"
         tried = "".join(f"<li>{escape(item)}</li>" for item in package.tried)
         cards.append(
             f'<div class="handoff" data-conversation="{escape(package.conversation_id)}">'
-            f"<b>{PRIORITY_ICON.get(package.priority, '')} {escape(name)}</b> · "
-            f"{escape(package.conversation_id)} · {package.priority} · {package.lang}<br>"
-            f"<b>{t('reasons', lang)}</b>: {reasons}<br>"
-            f"<b>{t('emotion', lang)}</b>: {_emotions(package.emotion_trajectory, lang)}<br>"
-            f"<b>{t('summary', lang)}</b>: {escape(package.summary)}<br>"
-            f"<b>{t('last_message', lang)}</b>: <i>{escape(package.last_message)}</i><br>"
-            + (f"<b>{t('tried', lang)}</b>:<ul>{tried}</ul>" if tried else "")
-            + f"<b>{t('opening', lang)}</b>: {escape(package.suggested_opening)}</div>"
+            f"<b>{escape(priority_badge(package.priority, lang))} · {escape(name)}</b> · "
+            f"{escape(package.conversation_id)} · {package.lang}<br>"
+            f"<b>{labelled('reasons', lang)}</b>{rule_hits(package.reasons, lang)}"
+            f"<b>{labelled('emotion', lang)}</b> {_emotions(package.emotion_trajectory, lang)}<br>"
+            f"<b>{labelled('summary', lang)}</b> {escape(package.summary)}<br>"
+            f"<b>{labelled('last_message', lang)}</b> <i>{escape(package.last_message)}</i><br>"
+            + (f"<b>{labelled('tried', lang)}</b><ul>{tried}</ul>" if tried else "")
+            + f"<b>{labelled('opening', lang)}</b> {escape(package.suggested_opening)}</div>"
         )
     return "".join(cards)

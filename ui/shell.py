@@ -31,6 +31,7 @@ from agents.services.workspace import Workspace
 from ui import render
 from ui.dashboard import build_dashboard
 from ui.evaluations import build_evaluations
+from ui.files import files_router
 from ui.handoffs import build_handoffs
 from ui.i18n import LANGUAGES, lang_of, t
 from ui.inbox import build_inbox, customer_choices
@@ -101,14 +102,14 @@ def build(ws: Workspace) -> gr.Blocks:
 
         with gr.Column(elem_id="workspace"), gr.Tabs() as tabs:
             inbox = build_inbox(ws, labels, guard, language, model_group)
-            handoffs_tab, _ = build_handoffs(ws, labels, guard, language)
+            handoffs = build_handoffs(ws, labels, guard, language, model_group)
             dashboard_tab = build_dashboard(ws, labels, guard, language)
             studio_tab = build_studio(ws, labels, guard, language, model_group)
-            evaluations_tab = build_evaluations(ws.evaluations, labels, guard, language)
+            evaluations_tab = build_evaluations(ws, labels, guard, language)
 
         role_tabs = {
             "inbox": inbox.tab,
-            "handoffs": handoffs_tab,
+            "handoffs": handoffs.tab,
             "dashboard": dashboard_tab,
             "studio": studio_tab,
             "evaluations": evaluations_tab,
@@ -200,6 +201,8 @@ def mount(
     """Mounts the app on `app` at `path`; `user_of` names the signed-in caller of a request
     (None: Gradio answers 401 on every route of the app, uploads included)."""
     page = build(ws)
+    # Before the page's mount at `path`, which would take every route under it.
+    app.include_router(files_router(ws), prefix=path.rstrip("/"))
     gr.mount_gradio_app(
         app,
         page,

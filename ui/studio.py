@@ -17,6 +17,7 @@ from agents.services.accounts import Account
 from agents.services.studio import brief_from_form, export_zip, segment_filter
 from agents.services.workspace import Workspace
 from ui import plots
+from ui.files import file_url
 from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
 from ui.labels import Labeller
 from ui.messages import notice_text
@@ -248,9 +249,7 @@ def build_studio(
         export = labels.value(
             gr.Button(t("export_campaign", "fr"), elem_id="export-campaign"), "export_campaign"
         )
-        download = labels.label(
-            gr.File(label=t("export_file", "fr"), height=90, elem_id="export-file"), "export_file"
-        )
+        download = gr.HTML(elem_id="export-file")
 
     shown = [campaign, status, insight, emotions_plot, variants, pick, subject, body]
 
@@ -403,14 +402,21 @@ def build_studio(
     def run_export(who: Account, choice: str, campaign_id: str | None) -> list[Any]:
         lang = lang_of(choice)
         if not campaign_id:
-            return [f"⚠ {t('no_campaign', lang)}", None]
+            return [f"⚠ {t('no_campaign', lang)}", ""]
         try:
             archive, emails = export_zip(
                 ws.marketing, campaign_id, ws.settings.data_dir / "exports"
             )
         except MarketingError:
-            return [f"⚠ {t('export_needs_approval', lang)}", None]
-        return [t("exported", lang, id=campaign_id, n=emails), str(archive)]
+            return [f"⚠ {t('export_needs_approval', lang)}", ""]
+        url = file_url(ws, "exports", archive)
+        link = (
+            f'<a class="download" href="{html.escape(url)}" download>'
+            f"⬇ {t('export_file', lang)} — {html.escape(archive.name)}</a>"
+            if url
+            else ""
+        )
+        return [t("exported", lang, id=campaign_id, n=emails), link]
 
     export.click(run_export, [language, campaign], [status, download], api_name=False)
     return tab

@@ -9,7 +9,7 @@ inbound message (through `Intake`, like any channel's: a worker runs its turn).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agents.core.emotion import EmotionReading
 from agents.core.priority import most_urgent_first
@@ -20,8 +20,14 @@ from agents.support.schemas import (
     Passage,
     TurnChannel,
 )
-from agents.support.service import PendingApproval, SupportService, TurnInProgress
+from agents.support.service import (
+    HumanQueueItem,
+    PendingApproval,
+    SupportService,
+    TurnInProgress,
+)
 from tools.crm.errors import CRMError
+from tools.crm.outbox import OutboundRow
 from tools.crm.store import CRMStore
 from tools.crm.turns import Received
 from tools.crm.views import CustomerContext, CustomerProfile, MessageView, StoredReading
@@ -35,10 +41,34 @@ class QueueItem:
     customer_name: str
     interrupt_id: str = ""
     """What a decision on this draft names."""
+    message: str = ""
+    """The customer's message the draft answers."""
+    waited: timedelta | None = None
+    """How long the customer has waited since that message."""
 
     @property
     def conversation_id(self) -> str:
         return self.request.conversation_id
+
+
+WhyWithHuman = str
+"""Why a conversation is with a person: `handed_off` (the rules), `taken_over`,
+`rejected` (a draft was rejected), `failed` (the turn failed), `answered` (a person
+replied), `draft_requested` (a person asked for a draft, under way) or `with_human`."""
+
+
+@dataclass(frozen=True)
+class HumanItem:
+    """One line of the human queue, and why the conversation is there."""
+
+    item: HumanQueueItem
+    why: WhyWithHuman
+    waited: timedelta | None
+    """How long since the conversation came to a person."""
+
+    @property
+    def conversation_id(self) -> str:
+        return self.item.conversation_id
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,19 @@ class TranscriptLine:
 
 
 FINISHED = ("done", "to_human")
+
+
+def why_with_human(status: str, outcome: str | None, requested_by: str | None) -> WhyWithHuman:
+    """Why a conversation whose latest turn is in this state is with a person."""
+    if requested_by and status in ("queued", "running", "awaiting_approval", "decided"):
+        return "draft_requested"
+    if outcome in ("handed_off", "taken_over", "rejected", "failed"):
+        return outcome
+    if outcome in ("approved", "sent") and requested_by:
+        return "answered"
+    return "with_human"
+
+
 """Turn statuses after which a turn's message is no longer new."""
 
 
@@ -117,13 +160,50 @@ class Inbox:
             return customer_id
 
     def queue(self) -> list[QueueItem]:
-        """Drafts waiting for approval, sorted by priority and emotion."""
+        """Drafts waiting for approval, sorted by priority and emotion, each with the
+        customer's message it answers and how long the customer has waited."""
         waiting: list[PendingApproval] = sorted(
             self.support.pending(), key=lambda p: queue_order(p.request)
         )
-        return [
-            QueueItem(p.request, self._name(p.request.customer_id), p.interrupt_id) for p in waiting
-        ]
+        now = self.store.clock()
+        items = []
+        for p in waiting:
+            message, waited = "", None
+            try:
+                inbound = self.store.inbound_message(self.store.turns.turn(p.turn_id).message_id)
+                message = inbound.text
+                waited = now - inbound.sent_at if inbound.sent_at else None
+            except CRMError:
+                pass
+            items.append(
+                QueueItem(
+                    p.request,
+                    self._name(p.request.customer_id),
+                    p.interrupt_id,
+                    message=message,
+                    waited=waited,
+                )
+            )
+        return items
+
+    def human_queue(self) -> list[HumanItem]:
+        """Conversations a person owns or should take (unassigned first within a
+        priority), each with why it is there."""
+        now = self.store.clock()
+        found = []
+        for item in self.support.human_queue():
+            turns = self.store.turns.turns_of(item.conversation_id)
+            latest = turns[-1] if turns else None
+            found.append(
+                HumanItem(
+                    item=item,
+                    why=why_with_human(latest.status, latest.outcome, latest.requested_by)
+                    if latest
+                    else "with_human",
+                    waited=now - item.since if item.since else None,
+                )
+            )
+        return found
 
     def handoffs(self) -> list[tuple[HandoffPackage, str]]:
         """Handed-off conversations with their packages and the customer's name."""
@@ -160,6 +240,11 @@ class Inbox:
             assignee=assignee,
             turn=turn,
         )
+
+    def last_delivery(self, conversation_id: str) -> OutboundRow | None:
+        """The conversation's latest reply in the outbox (its delivery status)."""
+        replies = [r for r in self.store.deliveries.rows(conversation_id) if r.kind == "reply"]
+        return replies[-1] if replies else None
 
     def demo_customers(self, limit: int = 30) -> list[CustomerProfile]:
         return self.store.list_customers(limit=limit)

@@ -10,6 +10,9 @@ SQLite, the knowledge base indexed in an embedded Chroma, the real fast emotion 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,9 +150,23 @@ def serve(workspace: Workspace, settings: Settings) -> Iterator[RunningApp]:
 
 
 @pytest.fixture(scope="module")
-def scripted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def install_folder() -> Iterator[Path]:
+    """A data folder outside the system's temporary directory, as a default install has
+    (`~/.local/share/ressenti`): Gradio serves files from its temporary directory on its
+    own, so a test app over a temporary folder would hide a file the page cannot offer."""
+    folder = Path.home() / ".cache" / f"ressenti-test-{uuid.uuid4().hex[:12]}"
+    assert not folder.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def scripted_app(install_folder: Path) -> Iterator[RunningApp]:
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("app-data"),
+        data_dir=install_folder,
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: the model is scripted
         marketing_llm_compliance=False,  # the studio's flags come from the code rules
         demo_mode=True,  # the demo accounts, as `make run` has them

@@ -72,3 +72,10 @@ def test_a_marketer_drafts_approves_with_override_and_exports(
     record = CampaignRecords(scripted_app.workspace.store).get(campaign_id.group(0))
     assert record.status == "exported"
     assert record.approved_variant_id == flagged_id
+    # Served by the app's file route (the data folder is outside the temporary
+    # directory), to the roles whose tab offers it only.
+    href = link.get_attribute("href")
+    assert href and href.startswith("files/exports/")
+    sign_in(page, scripted_app.url, "tester@demo")
+    expect(page.locator("#whoami")).to_contain_text("tester")
+    assert page.request.get(f"{scripted_app.url}/{href}").status == 403
