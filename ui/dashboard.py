@@ -14,12 +14,13 @@ from ui.labels import Labeller
 from ui.session import Guard
 
 METRICS = [
-    ("end_valence", "plot_end_valence", "#5b7db8"),
-    ("recovery_minutes", "plot_recovery", "#3f9d5a"),
-    ("effort", "plot_effort", "#8a6fbf"),
-    ("escalation_rate", "plot_escalation", "#e8833a"),
-    ("edit_rate", "plot_edit_rate", "#c9a227"),
+    ("end_valence", "plot_end_valence", "#5b7db8", "score"),
+    ("recovery_minutes", "plot_recovery", "#3f9d5a", "duration"),
+    ("effort", "plot_effort", "#8a6fbf", "unit"),
+    ("escalation_rate", "plot_escalation", "#e8833a", "rate"),
+    ("edit_rate", "plot_edit_rate", "#c9a227", "rate"),
 ]
+"""Each figure: the metric, its title, its colour and how it reads (`ui.plots.MetricKind`)."""
 
 
 def build_dashboard(ws: Workspace, labels: Labeller, guard: Guard, language: gr.Radio) -> gr.Tab:
@@ -32,7 +33,7 @@ def build_dashboard(ws: Workspace, labels: Labeller, guard: Guard, language: gr.
         emotions = gr.Plot(show_label=False, elem_id="plot-emotions")
         with gr.Row():
             reasons = gr.Plot(show_label=False, elem_id="plot-reasons")
-        figures = [gr.Plot(show_label=False, elem_id=f"plot-{name}") for name, _, _ in METRICS]
+        figures = [gr.Plot(show_label=False, elem_id=f"plot-{name}") for name, *_ in METRICS]
 
     outputs = [emotions, reasons, *figures]
 
@@ -45,7 +46,10 @@ def build_dashboard(ws: Workspace, labels: Labeller, guard: Guard, language: gr.
         return [
             plots.emotions_by_week(data.emotions_by_week, lang),
             plots.reasons(data.escalation_reasons, lang),
-            *(plots.per_group(data, name, title, lang, colour) for name, title, colour in METRICS),
+            *(
+                plots.per_group(data, name, title, lang, colour, kind)
+                for name, title, colour, kind in METRICS
+            ),
         ]
 
     refresh.click(show, [language], outputs, api_name=False)

@@ -118,11 +118,20 @@ def build_handoffs(
         return ws.inbox.human_queue()
 
     def queue_update(lang: Lang, selected: str | None, found: list[HumanItem]) -> Any:
-        ids = {e.conversation_id for e in found}
+        choices = [(render.human_label(e, lang), e.conversation_id) for e in found]
+        if selected and selected not in {e.conversation_id for e in found}:
+            # The open conversation left the queue (resolved, given back, a draft asked
+            # for waits): it stays open here, with its state, until another is picked.
+            try:
+                state, _ = ws.support.conversation_state(selected)
+                choices.append((f"{selected} · {t(f'state_{state}', lang)}", selected))
+            except CRMError:
+                selected = None
         return gr.update(
-            choices=[(render.human_label(e, lang), e.conversation_id) for e in found],
-            value=selected if selected in ids else None,
-            info=None if found else t("human_queue_empty", lang),
+            choices=choices,
+            value=selected,
+            # Always a text: an info left unset keeps the last one, however wrong.
+            info=t("human_queue_info" if found else "human_queue_empty", lang),
         )
 
     def detail_of(conversation_id: str | None, lang: Lang, found: list[HumanItem]) -> list[Any]:

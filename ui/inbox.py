@@ -18,12 +18,14 @@ import gradio as gr
 from agents.core.lang import Lang
 from agents.services.accounts import Account
 from agents.services.workspace import Workspace
+from agents.support.intake import MAX_MESSAGE_CHARS
 from agents.support.schemas import ApprovalDecision, TurnChannel
 from agents.support.service import (
     AlreadyDecidedError,
     DraftCheckError,
     NothingPendingError,
 )
+from tools.crm.errors import CRMError
 from ui import plots, render
 from ui.i18n import lang_of, t
 from ui.labels import Labeller
@@ -60,7 +62,7 @@ def build_inbox(
         labels.label(gr.Tab(t("tab_inbox", "fr"), visible=False, id="inbox"), "tab_inbox") as tab,
         gr.Row(equal_height=False),
     ):
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=2, min_width=300):
             queue = labels.label(
                 gr.Radio(choices=[], label=t("queue", "fr"), elem_id="queue"), "queue"
             )
@@ -79,68 +81,125 @@ def build_inbox(
                         gr.Textbox(label=t("subject", "fr"), value="Demande", elem_id="subject"),
                         "subject",
                     )
-                inbound = labels.label(
-                    gr.Textbox(
-                        label=t("message", "fr"),
-                        placeholder=t("message_placeholder", "fr"),
-                        lines=3,
-                        elem_id="inbound",
+                inbound = gr.Textbox(
+                    label=t("message", "fr"),
+                    placeholder=t("message_placeholder", "fr"),
+                    info=t("length_limit", "fr", n=MAX_MESSAGE_CHARS),
+                    lines=3,
+                    max_length=MAX_MESSAGE_CHARS,
+                    elem_id="inbound",
+                )
+                labels.add(
+                    inbound,
+                    lambda lang: gr.update(
+                        label=t("message", lang),
+                        placeholder=t("message_placeholder", lang),
+                        info=t("length_limit", lang, n=MAX_MESSAGE_CHARS),
                     ),
-                    "message",
-                    "message_placeholder",
                 )
                 send = labels.value(
                     gr.Button(t("send_inbound", "fr"), variant="secondary", elem_id="send-inbound"),
                     "send_inbound",
                 )
-        with gr.Column(scale=5):
-            status = gr.Markdown(elem_id="inbox-status")
+        # Two columns: the conversation (message, reading, record, sources) on the left,
+        # the draft, its check and the decision with its feedback on the right, so that
+        # one screen (1366×768) holds the whole decision.
+        with gr.Column(scale=6):
             head = gr.Markdown(t("no_selection", "fr"), elem_id="conversation-head")
             with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
+                with gr.Column(scale=1, min_width=320):
                     transcript = gr.HTML(elem_id="transcript")
-                    trajectory = labels.label(
-                        gr.Plot(label=t("trajectory", "fr"), elem_id="trajectory"), "trajectory"
-                    )
-                with gr.Column(scale=2):
-                    with labels.label(gr.Accordion(t("crm_card", "fr")), "crm_card"):
+                    # Titled inside the figure: a block label would cover its axis.
+                    trajectory = gr.Plot(show_label=False, elem_id="trajectory")
+                    with labels.label(
+                        gr.Accordion(t("crm_card", "fr"), open=False, elem_id="crm-card-box"),
+                        "crm_card",
+                    ):
                         card = gr.HTML(elem_id="crm-card")
-                    with labels.label(gr.Accordion(t("passages", "fr")), "passages"):
+                    with labels.label(
+                        gr.Accordion(t("passages", "fr"), open=False, elem_id="passages-box"),
+                        "passages",
+                    ):
                         sources = gr.HTML(elem_id="passages")
-            draft = labels.label(
-                gr.Textbox(label=t("draft", "fr"), lines=7, elem_id="draft"), "draft"
-            )
-            checks = gr.Markdown(elem_id="findings")
-            instruction = labels.label(
-                gr.Textbox(
-                    label=t("instruction", "fr"),
-                    placeholder=t("instruction_placeholder", "fr"),
-                    elem_id="instruction",
-                ),
-                "instruction",
-                "instruction_placeholder",
-            )
-            with gr.Row():
-                approve = labels.value(
-                    gr.Button(t("approve", "fr"), variant="primary", elem_id="approve"),
-                    "approve",
-                )
-                edit = labels.value(
-                    gr.Button(t("edit_approve", "fr"), elem_id="edit-approve"), "edit_approve"
-                )
-                redraft = labels.value(gr.Button(t("redraft", "fr"), elem_id="redraft"), "redraft")
-                reject = labels.value(
-                    gr.Button(t("reject", "fr"), variant="stop", elem_id="reject"), "reject"
-                )
-                take_over = labels.value(
-                    gr.Button(t("take_over", "fr"), elem_id="take-over"), "take_over"
-                )
+                with gr.Column(scale=1, min_width=360):
+                    draft = gr.Textbox(
+                        label=t("draft", "fr"),
+                        info=t("length_limit", "fr", n=MAX_MESSAGE_CHARS),
+                        lines=8,
+                        max_lines=14,
+                        max_length=MAX_MESSAGE_CHARS,
+                        elem_id="draft",
+                    )
+                    labels.add(
+                        draft,
+                        lambda lang: gr.update(
+                            label=t("draft", lang),
+                            info=t("length_limit", lang, n=MAX_MESSAGE_CHARS),
+                        ),
+                    )
+                    checks = gr.Markdown(elem_id="findings")
+                    with gr.Row():
+                        approve = labels.value(
+                            gr.Button(
+                                t("approve", "fr"),
+                                variant="primary",
+                                interactive=False,
+                                elem_id="approve",
+                            ),
+                            "approve",
+                        )
+                        edit = labels.value(
+                            gr.Button(
+                                t("edit_approve", "fr"), interactive=False, elem_id="edit-approve"
+                            ),
+                            "edit_approve",
+                        )
+                        reject = labels.value(
+                            gr.Button(
+                                t("reject", "fr"),
+                                variant="stop",
+                                interactive=False,
+                                elem_id="reject",
+                            ),
+                            "reject",
+                        )
+                        take_over = labels.value(
+                            gr.Button(t("take_over", "fr"), interactive=False, elem_id="take-over"),
+                            "take_over",
+                        )
+                    # The feedback sits under the buttons, where the eye is after a click.
+                    status = gr.Markdown(elem_id="inbox-status")
+                    override = labels.label(
+                        gr.Textbox(
+                            label=t("draft_override", "fr"), lines=1, elem_id="draft-override"
+                        ),
+                        "draft_override",
+                    )
+                    with gr.Row(equal_height=True):
+                        instruction = labels.label(
+                            gr.Textbox(
+                                label=t("instruction", "fr"),
+                                placeholder=t("instruction_placeholder", "fr"),
+                                scale=3,
+                                elem_id="instruction",
+                            ),
+                            "instruction",
+                            "instruction_placeholder",
+                        )
+                        redraft = labels.value(
+                            gr.Button(
+                                t("redraft", "fr"), interactive=False, scale=1, elem_id="redraft"
+                            ),
+                            "redraft",
+                        )
         # Inside the tab: a Tabs block must hold nothing but tabs.
         timer = gr.Timer(QUEUE_REFRESH_S)
         seen = gr.State(None)
         """The interrupt of the draft shown (a decision names what the agent saw)."""
 
     detail = [head, transcript, trajectory, card, sources, draft, checks, seen]
+    buttons = [approve, edit, redraft, reject, take_over]
+    keep = gr.skip()
 
     # --- renderers -----------------------------------------------------------------------
     def queue_update(lang: Lang, selected: str | None = None) -> Any:
@@ -150,7 +209,8 @@ def build_inbox(
         return gr.update(
             choices=choices,
             value=selected if selected in ids else None,
-            info=None if items else t("queue_empty", lang),
+            # Always a text: an info left unset would keep "no draft waiting" above a draft.
+            info=t("queue_info" if items else "queue_empty", lang),
         )
 
     def empty_detail(lang: Lang) -> list[Any]:
@@ -159,7 +219,10 @@ def build_inbox(
     def detail_of(conversation_id: str | None, lang: Lang) -> list[Any]:
         if not conversation_id:
             return empty_detail(lang)
-        d = ws.inbox.detail(conversation_id)
+        try:
+            d = ws.inbox.detail(conversation_id)
+        except CRMError:
+            return empty_detail(lang)
         request = d.request
         return [
             render.header(d, lang),
@@ -175,31 +238,57 @@ def build_inbox(
             d.interrupt_id,
         ]
 
+    def decidable(conversation_id: str | None) -> list[Any]:
+        """The decision buttons: usable only while a draft waits in the conversation."""
+        waiting = (
+            bool(conversation_id) and ws.support.pending_for(conversation_id or "") is not None
+        )
+        return [gr.update(interactive=waiting) for _ in buttons]
+
+    def frozen() -> list[Any]:
+        return [gr.update(interactive=False) for _ in buttons]
+
+    def said(note: str) -> list[Any]:
+        """[status, queue, *detail, *buttons] with only the feedback line changed."""
+        return [note, keep, *[keep] * len(detail), *[keep] * len(buttons)]
+
     # --- callbacks -----------------------------------------------------------------------
     @guard.only("inbox")
     def refresh_queue(who: Account, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
-        return [queue_update(lang, selected), *detail_of(selected, lang)]
+        return [queue_update(lang, selected), *detail_of(selected, lang), *decidable(selected)]
 
     @guard.only("inbox")
     def select(who: Account, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
-        return ["", *detail_of(selected, lang)]
+        return [
+            explanation(selected, lang) if selected else "",
+            *detail_of(selected, lang),
+            *decidable(selected),
+        ]
 
-    def outcome_text(conversation_id: str, lang: Lang) -> str:
+    def explanation(conversation_id: str, lang: Lang) -> str:
+        """Where the conversation stands and, when it went to a person, why (the rules
+        that fired with the values they saw)."""
         turn = ws.support.turn_in_progress(conversation_id)
         if turn is None or (turn.status in RUNNING and turn.outcome is None):
             state, _ = ws.support.conversation_state(conversation_id)
             key = "with_a_person" if state == "with_human" else "still_working"
-        else:
-            key = f"outcome_{turn.outcome}"
-        return f"**{t(key, lang)}** ({conversation_id})"
+            return f"**{t(key, lang)}** ({conversation_id})"
+        text = f"**{t(f'outcome_{turn.outcome}', lang)}** ({conversation_id})"
+        if turn.outcome in ("handed_off", "failed", "taken_over"):
+            package = ws.support.result(turn.turn_id).handoff
+            if package is not None and package.reasons:
+                text += f"\n\n{render.labelled('reasons', lang)}\n\n"
+                text += render.rule_hits_md(package.reasons, lang)
+        return text
 
     def followed(conversation_id: str, lang: Lang) -> Iterator[list[Any]]:
-        """Yields [status, queue, *detail] while a worker runs the conversation's turn (its
-        stage, the draft so far), then the view where the turn stopped."""
+        """Yields [status, queue, *detail, *buttons]: the conversation at once, then the
+        turn's stage and draft so far while a worker runs it, then where it stopped."""
         deadline = time.monotonic() + FOLLOW_MAX_S
         shown: tuple[str, str | None, str] | None = None
+        first = True
         while time.monotonic() < deadline:
             turn = ws.support.turn_in_progress(conversation_id)
             if turn is None or turn.status not in RUNNING:
@@ -207,17 +296,23 @@ def build_inbox(
             now = (turn.status, turn.stage, turn.draft_preview)
             if now != shown:
                 shown = now
-                view = [gr.skip()] * len(detail)
+                if first:  # the customer's message and record while the copilot works
+                    view = detail_of(conversation_id, lang)
+                    first = False
+                else:
+                    view = [keep] * len(detail)
                 view[5] = turn.draft_preview
+                view[6] = ""
                 stage = "stage_queued" if turn.stage is None else f"stage_{turn.stage}"
-                yield [f"*{t(stage, lang)}*", gr.skip(), *view]
+                yield [stage_line(turn.stage, lang, t(stage, lang)), keep, *view, *frozen()]
             time.sleep(FOLLOW_POLL_S)
         turn = ws.support.turn_in_progress(conversation_id)
         waiting = turn is not None and turn.status == "awaiting_approval"
         yield [
-            outcome_text(conversation_id, lang),
+            explanation(conversation_id, lang),
             queue_update(lang, conversation_id if waiting else None),
             *detail_of(conversation_id, lang),
+            *decidable(conversation_id),
         ]
 
     @guard.only("inbox")
@@ -225,11 +320,17 @@ def build_inbox(
         who: Account, choice: str, customer_id: str, chan: str, subj: str, text: str
     ) -> Iterator[list[Any]]:
         lang = lang_of(choice)
-        if not (customer_id and text and text.strip()):
-            raise gr.Error(t("need_text", lang))
+        text = (text or "").strip()
+        if not (customer_id and text):
+            yield said("⚠ " + t("need_message", lang))
+            return
+        if len(text) > MAX_MESSAGE_CHARS:
+            # Said before anything is stored: no empty conversation is left behind.
+            yield said("⚠ " + t("too_long", lang, n=len(text), limit=MAX_MESSAGE_CHARS))
+            return
         medium = cast(TurnChannel, chan if chan in CHANNELS else "email")
-        yield [f"*{t('stage_queued', lang)}*", gr.skip(), *empty_detail(lang)]
-        received = ws.inbox.simulate_inbound(customer_id, medium, subj or "—", text.strip())
+        yield [f"*{t('stage_queued', lang)}*", keep, *empty_detail(lang), *frozen()]
+        received = ws.inbox.simulate_inbound(customer_id, medium, subj or "—", text)
         yield from followed(received.conversation_id, lang)
 
     def decide(action: str) -> Any:
@@ -240,30 +341,64 @@ def build_inbox(
             selected: str | None,
             text: str,
             note: str,
+            reason: str,
             interrupt_id: str | None,
         ) -> Iterator[list[Any]]:
             lang = lang_of(choice)
             if not selected or not interrupt_id:
-                raise gr.Error(t("no_selection", lang))
+                # A second click after the first decision: nothing left to decide here.
+                yield said("⚠ " + t("pick_a_draft", lang))
+                return
+            if action == "edit" and not (text or "").strip():
+                yield said("⚠ " + t("need_draft_text", lang))
+                return
+            if action == "edit" and len(text) > MAX_MESSAGE_CHARS:
+                yield said("⚠ " + t("too_long", lang, n=len(text), limit=MAX_MESSAGE_CHARS))
+                return
+            if action == "respond" and not (note or "").strip():
+                yield said("⚠ " + t("need_instruction", lang))
+                return
+            reason = (reason or "").strip()
+            if action == "accept" and not reason:
+                pending = ws.support.pending_for(selected)
+                blocking = [f for f in pending.request.findings if f.blocking] if pending else []
+                if blocking:
+                    problems = render.findings(blocking, lang)
+                    yield said("⚠ " + t("confirm_blocking", lang) + "\n\n" + problems)
+                    return
+            decision = ApprovalDecision(
+                action=action,
+                text=text if action == "edit" else None,
+                instruction=note if action == "respond" else None,
+                reviewer=who.email,
+            )
+            yield [f"*{t(f'deciding_{action}', lang)}*", keep, *[keep] * len(detail), *frozen()]
             try:
-                decision = ApprovalDecision(
-                    action=action,
-                    text=text if action == "edit" else None,
-                    instruction=note if action == "respond" else None,
-                    reviewer=who.email,
+                ws.support.decide(
+                    selected,
+                    interrupt_id,
+                    decision,
+                    who.email,
+                    override_reason=reason if action in ("accept", "edit") and reason else None,
                 )
-            except ValueError as exc:
-                raise gr.Error(t("need_text", lang)) from exc
-            try:
-                ws.support.decide(selected, interrupt_id, decision, who.email)
             except AlreadyDecidedError as exc:
                 at = f"{exc.at:%H:%M:%S}"
-                raise gr.Error(t("already_decided", lang, who=exc.reviewer, at=at)) from exc
+                note_ = "ℹ " + t("already_decided", lang, who=exc.reviewer, at=at)
+                yield [note_, queue_update(lang), *detail_of(selected, lang), *decidable(selected)]
+                return
             except DraftCheckError as exc:
-                problems = "; ".join(f.detail for f in exc.findings if f.blocking)
-                raise gr.Error(t("edit_blocked", lang, problems=problems)) from exc
-            except NothingPendingError as exc:
-                raise gr.Error(t("nothing_pending", lang)) from exc
+                problems = render.findings(exc.findings, lang)
+                yield [
+                    "⚠ " + t("edit_blocked", lang) + "\n\n" + problems,
+                    keep,
+                    *[keep] * len(detail),
+                    *decidable(selected),
+                ]
+                return
+            except NothingPendingError:
+                note_ = "ℹ " + t("nothing_pending", lang)
+                yield [note_, queue_update(lang), *detail_of(selected, lang), *decidable(selected)]
+                return
             yield from followed(selected, lang)
 
         return run
@@ -277,9 +412,9 @@ def build_inbox(
         return queue_update(lang_of(choice), selected)
 
     timer.tick(tick, [language, queue], queue, api_name=False)
-    view_outputs = [status, queue, *detail]
-    refresh.click(refresh_queue, [language, queue], [queue, *detail], api_name=False)
-    queue.input(select, [language, queue], [status, *detail], api_name=False)
+    view_outputs = [status, queue, *detail, *buttons]
+    refresh.click(refresh_queue, [language, queue], [queue, *detail, *buttons], api_name=False)
+    queue.input(select, [language, queue], [status, *detail, *buttons], api_name=False)
     # Drafting waits on the model: it runs in the model group, never in the way of reads.
     send.click(
         submit_inbound,
@@ -297,29 +432,44 @@ def build_inbox(
     ]:
         button.click(
             decide(action),
-            [language, queue, draft, instruction, seen],
+            [language, queue, draft, instruction, override, seen],
             view_outputs,
             api_name=False,
+            trigger_mode="once",  # a second click while the first is sent does nothing
             **(model_group if action == "respond" else {}),  # a redraft waits on the model
         )
     language.change(
-        refresh_queue_quiet(guard, queue_update, detail_of),
+        refresh_queue_quiet(guard, queue_update, detail_of, decidable),
         [language, queue],
-        [queue, *detail],
+        [queue, *detail, *buttons],
         api_name=False,
     )
     return InboxTab(tab=tab, queue=queue, customers=customers, detail=detail, status=status)
 
 
-def refresh_queue_quiet(guard: Guard, queue_update: Any, detail_of: Any) -> Any:
+STAGES = ("reading", "searching", "assessing", "drafting", "checking")
+"""The stages of a turn, in order (`turns.stage`, `agents.support.graph.STAGE_OF_NODE`)."""
+
+
+def stage_line(stage: str | None, lang: Lang, label: str) -> str:
+    """The turn's stage and the steps around it: done ✓, now ●, to come ○."""
+    now = STAGES.index(stage) if stage in STAGES else -1
+    steps = []
+    for i, name in enumerate(STAGES):
+        mark = "✓" if i < now else ("●" if i == now else "○")
+        steps.append(f"{mark} {t(f'step_{name}', lang)}")
+    return f"*{label}*\n\n" + " · ".join(steps)
+
+
+def refresh_queue_quiet(guard: Guard, queue_update: Any, detail_of: Any, decidable: Any) -> Any:
     """On a language switch: re-render for a signed-in agent, do nothing otherwise."""
 
     @guard.only("inbox", quiet=True)
     def run(who: Account | None, choice: str, selected: str | None) -> list[Any]:
         lang = lang_of(choice)
         if who is None:
-            return [gr.skip()] * 9
-        return [queue_update(lang, selected), *detail_of(selected, lang)]
+            return [gr.skip()] * 14
+        return [queue_update(lang, selected), *detail_of(selected, lang), *decidable(selected)]
 
     return run
 

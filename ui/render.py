@@ -45,9 +45,13 @@ table.gates tr.fail td {color:#b42318}
 .passage {border-left:3px solid #c5cfdc;padding:2px 8px;margin:6px 0;font-size:0.9em}
 .passage.cited {border-left-color:#5b7db8}
 ul.hits {margin:2px 0 6px 18px;padding:0}
+#transcript, #handoff-transcript {max-height:330px;overflow-y:auto}
+#inbox-status, #handoff-status {min-height:1.5em}
 .handoff {border:1px solid var(--border-color-primary);border-radius:10px;padding:10px 14px;
   margin:8px 0}
 .warn {color:#b3261e}
+.flag.required {background:#b42318;color:#fff}
+.overrides ul {margin:2px 0 4px 18px;padding:0;font-size:0.9em}
 .figures {display:flex;flex-wrap:wrap;gap:12px}
 .figure {flex:1 1 320px;max-width:520px;margin:0}
 .figure img {width:100%;border:1px solid var(--border-color-primary);border-radius:6px;
@@ -153,6 +157,22 @@ def rule_hit(hit: RuleHit, lang: Lang) -> str:
     return f"<b>{escape(name)}</b>" + (
         f" <small>({labelled('seen', lang)} {seen})</small>" if seen else ""
     )
+
+
+def rule_hits_md(hits: list[RuleHit], lang: Lang) -> str:
+    """The rules that fired, as Markdown lines (the inbox's status)."""
+    lines = []
+    for hit in hits:
+        name = catalogue().text_or(f"escalation.{hit.rule}", lang, hit.rule)
+        seen = ", ".join(
+            f"{catalogue().text_or(f'signal.{signal}', lang, signal)} {seen_value(value, lang)}"
+            for signal, value in hit.seen.items()
+        )
+        lines.append(
+            f"- **{escape(name)}**"
+            + (f" ({labelled('seen', lang)} {escape(seen)})" if seen else "")
+        )
+    return "\n".join(lines)
 
 
 def rule_hits(hits: list[RuleHit], lang: Lang) -> str:

@@ -183,6 +183,7 @@ def _first_view(ws: Workspace, guard: Guard) -> Any:
             gr.update(
                 choices=[(render.queue_label(i, lang), i.conversation_id) for i in items],
                 value=None,
+                info=t("queue_info" if items else "queue_empty", lang),
             ),
             t("no_selection", lang),
             *([gr.skip()] * 7),

@@ -11,8 +11,20 @@ import gradio as gr
 from pydantic import ValidationError
 
 from agents.core.lang import Lang
-from agents.marketing.schemas import TARGET_EMOTIONS, CampaignDecision, SegmentInsight
-from agents.marketing.service import DraftResult, MarketingError, OverrideRequiredError
+from agents.marketing.compliance import ComplianceFlag, not_overridable
+from agents.marketing.schemas import (
+    TARGET_EMOTIONS,
+    ApprovalOutcome,
+    CampaignDecision,
+    EmailVariant,
+    SegmentInsight,
+)
+from agents.marketing.service import (
+    DraftResult,
+    LegalPartsMissingError,
+    MarketingError,
+    OverrideRequiredError,
+)
 from agents.services.accounts import Account
 from agents.services.studio import brief_from_form, export_zip, segment_filter
 from agents.services.workspace import Workspace
@@ -21,6 +33,7 @@ from ui.files import file_url
 from ui.i18n import emotion_name, lang_of, rule_name, t, target_emotion_name
 from ui.labels import Labeller
 from ui.messages import notice_text
+from ui.render import labelled
 from ui.session import Guard
 
 
@@ -49,37 +62,67 @@ def insight_html(insight: SegmentInsight | None, lang: Lang) -> str:
     )
 
 
+def flags_html(flags: list[ComplianceFlag], lang: Lang) -> str:
+    """Compliance flags as badges (the detail on hover); the legally required ones say so."""
+    if not flags:
+        return f'<span class="flag ok">{t("no_flag", lang)}</span>'
+    required = set(not_overridable(flags))
+    return "".join(
+        f'<span class="flag{" required" if f.rule in required else ""}" '
+        f'title="{html.escape(f.detail)}">{html.escape(rule_name(f.rule, lang))}'
+        + (f" — {t('not_overridable', lang)}" if f.rule in required else "")
+        + "</span>"
+        for f in flags
+    )
+
+
+def _card(v: EmailVariant, lang: Lang, badge: str = "", extra: str = "") -> str:
+    return (
+        f'<div class="variant" data-variant="{html.escape(v.variant_id)}">'
+        f"<h4>{html.escape(v.variant_id)} · {html.escape(v.subject)} {badge}</h4>"
+        f'<div class="meta">{html.escape(v.preheader)}</div>'
+        f'<div class="meta">{labelled("aimed_emotion", lang)} '
+        f"{html.escape(target_emotion_name(v.emotion, lang))} — "
+        f"{html.escape(v.rationale)}</div>"
+        f'<div class="flags">{flags_html(v.flags, lang)}</div>{extra}'
+        f"<pre>{html.escape(v.body_text)}</pre>"
+        f'<iframe sandbox="allow-same-origin" title="{html.escape(v.variant_id)}" '
+        f'srcdoc="{html.escape(v.body_html, quote=True)}"></iframe></div>'
+    )
+
+
+def approved_html(outcome: ApprovalOutcome, lang: Lang) -> str:
+    """The variant as approved (the edited text when it was edited), its flags, and the
+    reason recorded for each rule overridden."""
+    v = outcome.variant
+    if v is None:
+        return ""
+    badge = f'<span class="flag ok approved">{t("variant_approved", lang)}</span>'
+    extra = ""
+    if outcome.action == "edit" and outcome.original_variant_id:
+        extra += f'<div class="meta">{t("edited_from", lang, id=outcome.original_variant_id)}</div>'
+    if outcome.override is not None:
+        o = outcome.override
+        items = "".join(
+            f"<li><b>{html.escape(rule_name(rule, lang))}</b> — "
+            f"{t('override_by', lang, who=o.reviewer, at=f'{o.at:%Y-%m-%d %H:%M}')} : "
+            f"« {html.escape(o.reason)} »</li>"
+            for rule in o.rules
+        )
+        extra += (
+            f'<div class="overrides"><b>{labelled("overrides", lang)}</b><ul>{items}</ul></div>'
+        )
+    return f'<div class="variants approved-variant">{_card(v, lang, badge, extra)}</div>'
+
+
 def variants_html(result: DraftResult, lang: Lang) -> str:
-    cards = []
-    chosen = result.outcome.variant if result.outcome and result.outcome.variant else None
-    for v in result.variants:
-        approved = (
-            f'<span class="flag ok approved">{t("variant_approved", lang)}</span>'
-            if chosen is not None and chosen.variant_id in (v.variant_id, f"{v.variant_id}-edit")
-            else ""
-        )
-        flags = (
-            "".join(
-                f'<span class="flag" title="{html.escape(f.detail)}">'
-                f"{html.escape(rule_name(f.rule, lang))}</span>"
-                for f in v.flags
-            )
-            or f'<span class="flag ok">{t("no_flag", lang)}</span>'
-        )
-        cards.append(
-            f'<div class="variant" data-variant="{html.escape(v.variant_id)}">'
-            f"<h4>{html.escape(v.variant_id)} · {html.escape(v.subject)} {approved}</h4>"
-            f'<div class="meta">{html.escape(v.preheader)}</div>'
-            f'<div class="meta">{t("aimed_emotion", lang)} : '
-            f"{html.escape(target_emotion_name(v.emotion, lang))} — "
-            f"{html.escape(v.rationale)}</div>"
-            f'<div class="flags">{flags}</div>'
-            f"<pre>{html.escape(v.body_text)}</pre>"
-            f'<iframe sandbox="allow-same-origin" title="{html.escape(v.variant_id)}" '
-            f'srcdoc="{html.escape(v.body_html, quote=True)}"></iframe></div>'
-        )
+    outcome = result.outcome
+    if outcome is not None and outcome.variant is not None:
+        # What was approved is what is exported: the final text, never the original.
+        return approved_html(outcome, lang)
+    cards = [_card(v, lang) for v in result.variants]
     failures = "".join(
-        f"<li>{t('variant_failed', lang, n=f.index + 1)} {html.escape(f.problem)}</li>"
+        f"<li>{t('variant_failed', lang, n=f.index)} {html.escape(f.problem)}</li>"
         for f in result.failures
     )
     notice = (
@@ -91,6 +134,9 @@ def variants_html(result: DraftResult, lang: Lang) -> str:
 
 
 def status_line(result: DraftResult, lang: Lang) -> str:
+    if result.status == "awaiting_approval" and not result.variants:
+        # Said plainly, with what to change: there is nothing to approve.
+        return "⚠ " + t("zero_variants", lang, id=result.campaign_id, n=len(result.failures))
     return t(f"campaign_{result.status}", lang, id=result.campaign_id, round=result.round)
 
 
@@ -225,6 +271,8 @@ def build_studio(
             body = labels.label(
                 gr.Textbox(label=t("body", "fr"), lines=6, elem_id="edit-body"), "body"
             )
+            # The flags of the text as edited, re-read as it is typed.
+            edit_flags = gr.HTML(elem_id="edit-flags")
         labels.label(edit_box, "edit_variant")
         instruction = labels.label(
             gr.Textbox(label=t("round_instruction", "fr"), elem_id="round-instruction"),
@@ -251,7 +299,7 @@ def build_studio(
         )
         download = gr.HTML(elem_id="export-file")
 
-    shown = [campaign, status, insight, emotions_plot, variants, pick, subject, body]
+    shown = [campaign, status, insight, emotions_plot, variants, pick, subject, body, edit_flags]
 
     def show(result: DraftResult, lang: Lang, prefix: str = "") -> list[Any]:
         ids = [v.variant_id for v in result.variants]
@@ -269,6 +317,7 @@ def build_studio(
             gr.update(choices=ids if waiting else [], value=ids[0] if ids and waiting else None),
             first.subject if first else "",
             first.body_text if first else "",
+            edit_flags_html(first.flags, lang) if first else "",
         ]
 
     def problem(text: str) -> list[Any]:
@@ -309,13 +358,17 @@ def build_studio(
                 requested_by=who.email,
             )
         except (ValidationError, ValueError) as exc:
-            return problem(t("bad_brief", lang, why=_reasons(exc)))
-        progress(0.1, desc=t("variants_drafting", lang))
+            return problem(t("bad_brief", lang, why=_reasons(exc, lang)))
+        total = int(count_)
+        progress((0, total), desc=t("variants_progress", lang, done=0, total=total))
+
+        def on_variant(done: int, of: int) -> None:
+            progress((done, of), desc=t("variants_progress", lang, done=done, total=of))
+
         try:
-            result = ws.marketing.draft(brief)
+            result = ws.marketing.draft(brief, on_variant=on_variant)
         except MarketingError as exc:
             return problem(str(exc))
-        progress(1.0)
         return show(result, lang)
 
     def decide(action: str) -> Any:
@@ -334,6 +387,8 @@ def build_studio(
             lang = lang_of(choice)
             if not campaign_id:
                 return problem(t("no_campaign", lang))
+            if action in ("approve", "edit") and not variant:
+                return problem(t("pick_variant_first", lang))
             try:
                 decision = CampaignDecision(
                     action=action,
@@ -345,11 +400,20 @@ def build_studio(
                     reviewer=who.email,
                 )
             except ValidationError as exc:
-                return problem(_reasons(exc))
-            if action == "another_round":
-                progress(0.1, desc=t("variants_drafting", lang))
+                return problem(_reasons(exc, lang))
+
+            def on_variant(done: int, of: int) -> None:
+                progress((done, of), desc=t("variants_progress", lang, done=done, total=of))
+
             try:
-                result = ws.marketing.decide(campaign_id, decision)
+                result = ws.marketing.decide(
+                    campaign_id,
+                    decision,
+                    on_variant=on_variant if action == "another_round" else None,
+                )
+            except LegalPartsMissingError as exc:
+                rules = ", ".join(rule_name(r, lang) for r in exc.rules)
+                return problem(t("legal_parts_missing", lang, rules=rules))
             except OverrideRequiredError:
                 return problem(t("override_required", lang))
             except MarketingError as exc:
@@ -373,7 +437,15 @@ def build_studio(
         count,
     ]
     # Drafting and another round wait on the model: they run in the model group.
-    draft.click(run_draft, [language, *form], shown, api_name=False, **model_group)
+    # One progress bar, on the status line, following the variants as they come.
+    draft.click(
+        run_draft,
+        [language, *form],
+        shown,
+        api_name=False,
+        show_progress_on=[status],
+        **model_group,
+    )
     decision_inputs = [language, campaign, pick, override, subject, body, instruction]
     for button, action in (
         (approve, "approve"),
@@ -382,21 +454,54 @@ def build_studio(
         (reject, "reject"),
     ):
         group = model_group if action == "another_round" else {}
-        button.click(decide(action), decision_inputs, shown, api_name=False, **group)
+        button.click(
+            decide(action),
+            decision_inputs,
+            shown,
+            api_name=False,
+            show_progress_on=[status],
+            **group,
+        )
 
     @guard.only("studio")
-    def pick_variant(who: Account, campaign_id: str | None, variant: str | None) -> list[Any]:
+    def pick_variant(
+        who: Account, choice: str, campaign_id: str | None, variant: str | None
+    ) -> list[Any]:
         if not campaign_id or not variant:
-            return [gr.skip(), gr.skip()]
+            return [gr.skip()] * 3
         request = ws.marketing.pending(campaign_id)
         chosen = (
             next((v for v in request.variants if v.variant_id == variant), None)
             if request
             else None
         )
-        return [chosen.subject, chosen.body_text] if chosen else [gr.skip(), gr.skip()]
+        if chosen is None:
+            return [gr.skip()] * 3
+        return [chosen.subject, chosen.body_text, edit_flags_html(chosen.flags, lang_of(choice))]
 
-    pick.input(pick_variant, [campaign, pick], [subject, body], api_name=False)
+    pick.input(
+        pick_variant, [language, campaign, pick], [subject, body, edit_flags], api_name=False
+    )
+
+    @guard.only("studio")
+    def check_edit(
+        who: Account, choice: str, campaign_id: str | None, subject_: str, body_: str
+    ) -> Any:
+        """The flags of the variant as edited, listed while it is typed."""
+        if not campaign_id or ws.marketing.pending(campaign_id) is None:
+            return gr.skip()
+        flags = ws.marketing.edit_flags(campaign_id, subject_ or "", body_ or "")
+        return edit_flags_html(flags, lang_of(choice))
+
+    for box in (subject, body):
+        box.input(
+            check_edit,
+            [language, campaign, subject, body],
+            edit_flags,
+            api_name=False,
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
 
     @guard.only("studio")
     def run_export(who: Account, choice: str, campaign_id: str | None) -> list[Any]:
@@ -422,9 +527,50 @@ def build_studio(
     return tab
 
 
-def _reasons(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '—'}: {e['msg']}" for e in exc.errors()
-        )
-    return str(exc)
+BRIEF_FIELDS = {
+    "name": "brief_name",
+    "goal": "brief_goal",
+    "offer": "brief_offer",
+    "offer_facts": "brief_facts",
+    "segment": "seg_segment",
+    "target_emotion": "brief_emotion",
+    "lang": "brief_lang",
+    "tone": "brief_tone",
+    "variants": "brief_variants",
+    "instruction": "round_instruction",
+    "subject": "subject",
+    "body_text": "body",
+    "override_reason": "override_reason",
+}
+"""The form's label of each field a brief or a decision is checked on."""
+
+
+def _reasons(exc: Exception, lang: Lang) -> str:
+    """What is wrong with the form, field by field, in the UI's language."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    reasons = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        label = t(BRIEF_FIELDS[field], lang) if field in BRIEF_FIELDS else (field or "—")
+        kind = error["type"]
+        if kind in ("missing", "string_too_short", "too_short"):
+            problem = t("field_required", lang)
+        elif kind in ("string_too_long", "too_long"):
+            problem = t("field_too_long", lang)
+        else:
+            problem = t("field_invalid", lang)
+        reasons.append(f"{label}{t('colon', lang)} {problem}")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def edit_flags_html(flags: list[ComplianceFlag], lang: Lang) -> str:
+    """The flags of the text in the editor, and what an approval of it needs."""
+    if not flags:
+        return f'<div class="flags">{flags_html(flags, lang)}</div>'
+    required = not_overridable(flags)
+    need = "edit_needs_fix" if required else "edit_needs_reason"
+    return (
+        f'<div class="flags">{labelled("edit_flags", lang)} {flags_html(flags, lang)}'
+        f'<div class="meta">{t(need, lang)}</div></div>'
+    )

@@ -52,6 +52,10 @@ RULE_IDS: tuple[str, ...] = (
     "sensitive_targeting",
 )
 
+NOT_OVERRIDABLE: tuple[str, ...] = ("missing_legal_mentions", "missing_unsubscribe")
+"""Rules no override reason lifts: an e-mail must identify its sender and offer a way to
+unsubscribe (the law's, not a judgement call)."""
+
 RuleId = Literal[
     "false_urgency",
     "guilt_or_fear",
@@ -546,6 +550,12 @@ def check_email(
     except LLMError as exc:
         log.warning("LLM compliance review failed, code rules only: %s", exc)
     return flags
+
+
+def not_overridable(flags: Iterable[ComplianceFlag]) -> list[str]:
+    """The rules of `flags` that no override reason lifts (found by the code rules, which
+    read the sender identification and the unsubscribe line as they are written)."""
+    return sorted({f.rule for f in flags if f.rule in NOT_OVERRIDABLE and f.source == "rule"})
 
 
 def rules_hit(flags: Iterable[ComplianceFlag]) -> list[str]:

@@ -131,6 +131,27 @@ def write_export(
         path = root / "preview" / f"{safe_name(variant.variant_id)}.html"
         path.write_text(render.render(variant.body_html, values, lang, as_html=True), "utf-8")
         previews.append(path)
+    approval = next(
+        (
+            a
+            for a in reversed(campaign.approvals)
+            if a.variant_id == approved.variant_id and a.action in ("approve", "edit")
+        ),
+        None,
+    )
+    overridden = (
+        [
+            {
+                "rule": rule,
+                "reason": approval.override_reason,
+                "reviewer": approval.reviewer,
+                "at": approval.created_at.isoformat(),
+            }
+            for rule in approval.overridden_rules
+        ]
+        if approval is not None and approval.override_reason
+        else []
+    )
     manifest = root / "manifest.json"
     manifest.write_text(
         json.dumps(
@@ -139,6 +160,10 @@ def write_export(
                 "name": campaign.name,
                 "language": campaign.language,
                 "approved_variant": approved.variant_id,
+                "approved_by": approval.reviewer if approval else None,
+                "subject": approved.subject,
+                "flags": approved.flags,
+                "overridden": overridden,
                 "exported_at": now.isoformat(),
                 "recipients": len(emails),
                 "excluded_no_consent": excluded_no_consent,

@@ -31,7 +31,7 @@ from agents.core.diff import edit_diff
 from agents.core.lang import Lang
 from agents.llm.client import LLMClient, LLMError
 from agents.marketing import render
-from agents.marketing.compliance import check_email, code_flags, rules_hit
+from agents.marketing.compliance import check_email, code_flags, not_overridable, rules_hit
 from agents.marketing.insight import insight_text, segment_insight
 from agents.marketing.schemas import (
     ApprovalOutcome,
@@ -263,9 +263,13 @@ def draft_variants(state: MarketingState, runtime: Deps) -> dict[str, Any]:
             proposal = None
         if proposal is None:
             failures.append(VariantFailure(index=index, problem=problem))
-            continue
-        number = first_number + len(variants)
-        variants.append(_variant(proposal, f"V{number}", state["round"], lang))
+        else:
+            number = first_number + len(variants)
+            variants.append(_variant(proposal, f"V{number}", state["round"], lang))
+        # Progress as variants come (read by `MarketingService` when it streams).
+        runtime.stream_writer(
+            {"variants_done": index, "variants_total": brief.variants, "usable": len(variants)}
+        )
     return {"variants": variants, "failures": failures, "notice": None}
 
 
@@ -350,6 +354,10 @@ def approve(
         return Command(update={"notice": notice}, goto="approve")
     final = _edited(chosen, decision, state) if decision.action == "edit" else chosen
     rules = rules_hit(final.flags)
+    required = not_overridable(final.flags)
+    if required:  # no reason lifts these: the e-mail must be fixed
+        notice = Notice(kind="not_overridable", variant_id=final.variant_id, rules=required)
+        return Command(update={"notice": notice}, goto="approve")
     if rules and not decision.override_reason:
         notice = Notice(kind="override_required", variant_id=final.variant_id, rules=rules)
         return Command(update={"notice": notice}, goto="approve")

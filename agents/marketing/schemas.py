@@ -127,13 +127,14 @@ class Notice(BaseModel):
     """Why the reviewer's last decision was not applied: the facts, worded by whoever shows
     them (the studio from its label catalogue, the command line)."""
 
-    kind: Literal["round_limit", "unknown_variant", "override_required"]
+    kind: Literal["round_limit", "unknown_variant", "override_required", "not_overridable"]
     rounds: int = 0
     """The round limit that was reached (`round_limit`)."""
     variant_id: str = ""
     """The variant the decision named (`unknown_variant`, `override_required`)."""
     rules: list[str] = Field(default_factory=list)
-    """The compliance rules its flags hit (`override_required`)."""
+    """The compliance rules its flags hit (`override_required`), or the legally required
+    parts it lacks, which no reason overrides (`not_overridable`)."""
 
 
 class ReviewRequest(BaseModel):

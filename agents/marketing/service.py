@@ -17,7 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
-from agents.marketing.compliance import code_flags, rules_hit
+from agents.marketing.compliance import ComplianceFlag, code_flags, not_overridable, rules_hit
 from agents.marketing.export import ExportReport, write_export
 from agents.marketing.graph import MarketingDeps, build_marketing_graph
 from agents.marketing.schemas import (
@@ -65,6 +65,19 @@ class OverrideRequiredError(MarketingError):
     """A flagged variant was approved without an override reason."""
 
 
+class LegalPartsMissingError(MarketingError):
+    """The e-mail lacks a legally required part (sender identification, unsubscribe):
+    no override reason lifts that, the text must be fixed."""
+
+    def __init__(self, variant_id: str, rules: list[str]) -> None:
+        self.variant_id = variant_id
+        self.rules = rules
+        super().__init__(
+            f"{variant_id} lacks {', '.join(rules)}: put the legal footer back "
+            "(sender identification and unsubscribe line); no override reason lifts this"
+        )
+
+
 class NotApprovedError(MarketingError):
     """Export was asked for a campaign no reviewer approved."""
 
@@ -108,8 +121,24 @@ class MarketingService:
         return {"configurable": {"thread_id": f"campaign:{campaign_id}"}}
 
     # --- drafting and decisions ------------------------------------------------------------
-    def draft(self, brief: Brief) -> DraftResult:
-        """Create a campaign and draft its variants, up to the reviewer's decision."""
+    def _run(
+        self, value: Any, campaign_id: str, on_variant: Callable[[int, int], None] | None
+    ) -> None:
+        """Runs the graph; `on_variant(done, total)` follows the variants as they come."""
+        if on_variant is None:
+            self.graph.invoke(value, config=self._config(campaign_id), context=self.deps)
+            return
+        for event in self.graph.stream(
+            value, config=self._config(campaign_id), context=self.deps, stream_mode="custom"
+        ):
+            if isinstance(event, dict) and "variants_done" in event:
+                on_variant(int(event["variants_done"]), int(event["variants_total"]))
+
+    def draft(
+        self, brief: Brief, *, on_variant: Callable[[int, int], None] | None = None
+    ) -> DraftResult:
+        """Create a campaign and draft its variants, up to the reviewer's decision;
+        `on_variant(done, total)` is called as each variant is drafted (or given up)."""
         campaign_id = new_id("CP")
         self.records.create(
             campaign_id,
@@ -120,11 +149,7 @@ class MarketingService:
             created_by=brief.requested_by,
         )
         try:
-            self.graph.invoke(
-                {"campaign_id": campaign_id, "brief": brief},
-                config=self._config(campaign_id),
-                context=self.deps,
-            )
+            self._run({"campaign_id": campaign_id, "brief": brief}, campaign_id, on_variant)
         except Exception:
             self.records.update(campaign_id, status="failed")
             raise
@@ -138,8 +163,23 @@ class MarketingService:
                 return ReviewRequest.model_validate(pending.value)
         return None
 
-    def decide(self, campaign_id: str, decision: CampaignDecision) -> DraftResult:
-        """Apply a reviewer's decision. A flagged variant needs `override_reason`."""
+    def edit_flags(self, campaign_id: str, subject: str, body_text: str) -> list[ComplianceFlag]:
+        """The compliance flags of an edited variant, as an approval would find them (the
+        studio lists them live while the text is edited)."""
+        brief = Brief.model_validate(self.records.get(campaign_id).brief)
+        facts = self.graph.get_state(self._config(campaign_id)).values.get("facts", [])
+        return code_flags(subject, body_text, facts, brief.segment)
+
+    def decide(
+        self,
+        campaign_id: str,
+        decision: CampaignDecision,
+        *,
+        on_variant: Callable[[int, int], None] | None = None,
+    ) -> DraftResult:
+        """Apply a reviewer's decision. A flagged variant needs `override_reason`; one
+        without its sender identification or unsubscribe line is refused whatever the
+        reason (`LegalPartsMissingError`). `on_variant` follows another round's drafts."""
         request = self.pending(campaign_id)
         if request is None:
             raise NothingPendingError(f"campaign {campaign_id} is not waiting for a decision")
@@ -152,25 +192,21 @@ class MarketingService:
                 raise MarketingError(f"unknown variant {decision.variant_id!r} (variants: {known})")
             flags = chosen.flags
             if decision.action == "edit":
-                brief = Brief.model_validate(self.records.get(campaign_id).brief)
-                facts = self.graph.get_state(self._config(campaign_id)).values.get("facts", [])
-                flags = code_flags(
+                flags = self.edit_flags(
+                    campaign_id,
                     decision.subject or chosen.subject,
                     decision.body_text or chosen.body_text,
-                    facts,
-                    brief.segment,
                 )
+            required = not_overridable(flags)
+            if required:
+                raise LegalPartsMissingError(chosen.variant_id, required)
             rules = rules_hit(flags)
             if rules and not decision.override_reason:
                 raise OverrideRequiredError(
                     f"{chosen.variant_id} has compliance flags ({', '.join(rules)}); approving "
                     "it needs an override reason, which is recorded with your name and the time"
                 )
-        self.graph.invoke(
-            Command(resume=decision.model_dump(mode="json")),
-            config=self._config(campaign_id),
-            context=self.deps,
-        )
+        self._run(Command(resume=decision.model_dump(mode="json")), campaign_id, on_variant)
         return self._result(campaign_id)
 
     def _result(self, campaign_id: str) -> DraftResult:

@@ -60,6 +60,23 @@ class GroupFigures:
     escalation_rate: float
     edit_rate: float | None
     """Edited drafts among the approved ones."""
+    read: int = 0
+    """Conversations with at least one reading: the n of `end_valence`."""
+    readings: int = 0
+    """Readings: the n of `effort`."""
+    recovered: int = 0
+    """Conversations that dipped and recovered: the n of `recovery_minutes`."""
+    approved: int = 0
+    """Approved drafts (accepted or edited): the n of `edit_rate`."""
+
+    def sample(self, metric: str) -> int:
+        """How many observations a metric of this group rests on."""
+        return {
+            "end_valence": self.read,
+            "effort": self.readings,
+            "recovery_minutes": self.recovered,
+            "edit_rate": self.approved,
+        }.get(metric, self.conversations)
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,10 @@ def group_figures(facts: list[ConversationFacts], dimension: Dimension) -> list[
                 effort=_mean(r.reading.effort for f in with_readings for r in f.readings),
                 escalation_rate=round(sum(f.escalated for f in members) / len(members), 3),
                 edit_rate=round(approved.count("edit") / len(approved), 3) if approved else None,
+                read=len(with_readings),
+                readings=sum(len(f.readings) for f in with_readings),
+                recovered=len(recoveries),
+                approved=len(approved),
             )
         )
     return figures

@@ -67,6 +67,11 @@ FIRST_DRAFT = (
     "aujourd'hui avec une réponse précise. Bonne journée."
 )
 REDRAFT = "Bonjour, je m'en occupe tout de suite et je vous rappelle avant ce soir."
+GESTURE_REQUEST = "Je veux un geste commercial de 80 euros pour ce retard."
+GESTURE_DRAFT = (
+    "Bonjour, nous vous accordons un geste commercial de 80 € sur votre prochaine facture."
+)
+"""A draft over the policy's gesture limit: the check finds a blocking problem."""
 
 
 INSTRUCTION = "Plus court, proposez un rappel."
@@ -115,7 +120,9 @@ class RoutedScript(Script):
                 return json.dumps(chosen, ensure_ascii=False)
             return ASSESSMENT
         prompt = "\n".join(str(m.content) for m in messages)
-        return REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
+        if INSTRUCTION in prompt:
+            return REDRAFT
+        return GESTURE_DRAFT if GESTURE_REQUEST in prompt else FIRST_DRAFT
 
 
 @dataclass

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.integration.app.conftest import (
     FIRST_DRAFT,
+    GESTURE_REQUEST,
     INSTRUCTION,
     REDRAFT,
     RunningApp,
@@ -20,7 +21,7 @@ from tests.integration.app.conftest import (
     screenshot,
     sign_in,
 )
-from tools.crm.models import Approval, OutboxMessage, Ticket
+from tools.crm.models import Approval, Conversation, OutboxMessage, Ticket, Turn
 from ui.inbox import QUEUE_REFRESH_S
 
 CALM_REQUEST = "Bonjour, pouvez-vous me dire où en est ma commande ? Merci."
@@ -111,9 +112,16 @@ def test_an_approved_draft_reaches_the_outbox(scripted_app: RunningApp, page: Pa
     expect(page.locator("#draft textarea")).to_have_value(re.compile(re.escape(FIRST_DRAFT)))
     expect(page.locator("#transcript")).to_contain_text(CALM_REQUEST)
     expect(page.locator("#transcript .chip")).to_have_count(1)
-    expect(page.locator("#crm-card")).to_contain_text("C00002")
     expect(page.locator("#trajectory img")).to_be_visible()
-    expect(page.locator("#queue")).to_contain_text("Bonjour, merci pour votre message")
+    page.locator("#crm-card-box").get_by_text("Fiche client").click()
+    expect(page.locator("#crm-card")).to_contain_text("C00002")
+    page.locator("#passages-box").get_by_text("Sources citables").click()
+    expect(page.locator("#passages .passage").first).to_be_visible()
+    assert "|---" not in page.locator("#passages").inner_text()  # tables rendered as text
+    # The queue shows the customer's message, a labelled priority and the waiting time.
+    expect(page.locator("#queue")).to_contain_text("Normale · ")
+    expect(page.locator("#queue")).to_contain_text("où en est ma commande")
+    expect(page.locator("#queue")).not_to_contain_text("Aucun brouillon en attente")
     screenshot(page, "1-inbox-draft")
     assert rows(scripted_app, OutboxMessage, conversation) == []  # nothing before approval
 
@@ -165,19 +173,164 @@ def test_a_redraft_follows_the_instruction(scripted_app: RunningApp, page: Page)
     assert rows(scripted_app, OutboxMessage, conversation) == []
 
 
-def test_a_take_over_lands_in_the_handoff_queue(scripted_app: RunningApp, page: Page) -> None:
+LEGAL_THREAT = "Ma commande n'arrive toujours pas. Mon avocat vous écrira si rien ne bouge."
+HUMAN_REPLY = "Bonjour, je suis Alex. Je reprends votre dossier et je vous rappelle aujourd'hui."
+
+
+def open_in_handoffs(page: Page, conversation: str) -> None:
+    page.get_by_role("tab", name="Transferts").click()
+    item = page.locator(f'#human-queue label:has(input[value="{conversation}"])')
+    expect(item).to_be_visible()
+    item.click()
+    expect(page.locator("#handoff-head")).to_contain_text(conversation[:2])
+
+
+def test_a_person_finishes_a_handed_off_conversation(
+    scripted_app: RunningApp, page: Page, browser: Browser
+) -> None:
+    """The rules hand a conversation off; the inbox says why; an agent takes it (a
+    colleague sees who has it), replies (checked, through the outbox to the channel), asks
+    the copilot for a draft and sends it edited, then resolves the conversation."""
     sign_in(page, scripted_app.url, "agent@demo")
-    conversation = send_as_customer(page, "C00005")
+    choose(page, "customer", "(C00005)")
+    page.locator("#inbound textarea").fill(LEGAL_THREAT)
+    page.locator("#send-inbound").click()
+    status = page.locator("#inbox-status")
+    expect(status).to_contain_text("transférée à un conseiller", timeout=60_000)
+    expect(status).to_contain_text("Menace juridique")  # the rule, translated, with its value
+    expect(status).to_contain_text("menace juridique oui")
+    found = CONVERSATION_ID.search(status.inner_text())
+    assert found, status.inner_text()
+    conversation = found.group(0)
+
+    open_in_handoffs(page, conversation)
+    package = page.locator("#handoff-package")
+    expect(package).to_contain_text("transférée par les règles")
+    expect(package).to_contain_text("Menace juridique")
+    expect(page.locator("#handoff-transcript")).to_contain_text("Mon avocat vous écrira")
+    expect(page.locator("#human-queue")).to_contain_text("Urgente")
+    page.locator("#take").click()
+    feedback = page.locator("#handoff-status")
+    expect(feedback).to_contain_text("attribuée à Alex Agent")
+    expect(page.locator("#human-queue")).to_contain_text("agent@demo")
+    screenshot(page, "2-handoffs")
+
+    colleague = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:  # the assignee is the CRM's, seen by everyone
+        sign_in(colleague, scripted_app.url, "admin@demo")
+        colleague.get_by_role("tab", name="Transferts").click()
+        line = colleague.locator(f'#human-queue label:has(input[value="{conversation}"])')
+        expect(line).to_contain_text("agent@demo")
+        colleague.locator("#take").click()  # nothing picked: said kindly, no error badge
+        expect(colleague.locator("#handoff-status")).to_contain_text("Choisissez d'abord")
+        line.click()
+        colleague.locator("#take").click()
+        expect(colleague.locator("#handoff-status")).to_contain_text("agent@demo suit déjà")
+        assert colleague.locator(".error").count() == 0
+    finally:
+        colleague.close()
+
+    page.locator("#human-reply textarea").fill(HUMAN_REPLY)
+    page.locator("#send-reply").click()
+    expect(feedback).to_contain_text("file d'envoi")
+    expect(page.locator("#handoff-transcript")).to_contain_text("je vous rappelle aujourd'hui")
+    [approval] = rows(scripted_app, Approval, conversation)
+    assert (approval.decision, approval.reviewer) == ("human_reply", "agent@demo")
+    [outgoing] = rows(scripted_app, OutboxMessage, conversation)
+    assert outgoing.body == HUMAN_REPLY
+    deadline = time.monotonic() + 20
+    while rows(scripted_app, OutboxMessage, conversation)[0].status != "delivered":
+        assert time.monotonic() < deadline, "the reply was never delivered"
+        time.sleep(0.2)
+
+    page.locator("#request-draft").click()
+    expect(feedback).to_contain_text("Brouillon prêt dans la zone de réponse", timeout=60_000)
+    reply = page.locator("#human-reply textarea")
+    expect(reply).to_have_value(re.compile(re.escape(FIRST_DRAFT)))
+    [requested] = [t for t in rows(scripted_app, Turn, conversation) if t.requested_by]
+    assert requested.requested_by == "agent@demo"
+    reply.fill("Bonjour, votre commande part demain. Alex")
+    page.locator("#send-reply").click()
+    expect(feedback).to_contain_text("file d'envoi")
+    assert [o.body for o in rows(scripted_app, OutboxMessage, conversation)][-1] == (
+        "Bonjour, votre commande part demain. Alex"
+    )
+
+    page.locator("#resolve").click()
+    expect(feedback).to_contain_text("Conversation résolue")
+    state, _ = scripted_app.workspace.support.conversation_state(conversation)
+    assert state == "resolved"
+    expect(page.locator("#human-queue")).to_contain_text("résolue")
+    assert page.locator(".error").count() == 0
+
+
+def test_a_rejected_or_taken_over_draft_waits_for_a_person(
+    scripted_app: RunningApp, page: Page
+) -> None:
+    """Never nowhere: a rejected draft and a take-over both land in the human queue, and a
+    conversation given back goes to the copilot."""
+    sign_in(page, scripted_app.url, "agent@demo")
+    rejected = send_as_customer(page, "C00007")
+    page.locator("#reject").click()
+    expect(page.locator("#inbox-status")).to_contain_text("attend la réponse d'un conseiller")
+    taken = send_as_customer(page, "C00008")
     page.locator("#take-over").click()
     expect(page.locator("#inbox-status")).to_contain_text("reprise")
+    assert rows(scripted_app, OutboxMessage, taken) == []
+    assert len(rows(scripted_app, Ticket, taken)) == 1
 
     page.get_by_role("tab", name="Transferts").click()
-    card = page.locator(f'#handoff-cards [data-conversation="{conversation}"]')
-    expect(card).to_be_visible()
-    expect(card).to_contain_text(CALM_REQUEST)
-    screenshot(page, "2-handoffs")
-    assert rows(scripted_app, OutboxMessage, conversation) == []
-    assert len(rows(scripted_app, Ticket, conversation)) == 1
+    line = page.locator(f'#human-queue label:has(input[value="{rejected}"])')
+    expect(line).to_contain_text("brouillon rejeté")
+    open_in_handoffs(page, taken)
+    expect(page.locator("#handoff-package")).to_contain_text("Un conseiller a pris la main")
+    expect(page.locator("#handoff-transcript")).to_contain_text(CALM_REQUEST)
+    page.locator("#give-back").click()
+    expect(page.locator("#handoff-status")).to_contain_text("rendue au copilote")
+    state, _ = scripted_app.workspace.support.conversation_state(taken)
+    assert state == "open"
+
+
+def conversations(app: RunningApp) -> int:
+    with app.workspace.store.reading() as session:
+        return len(list(session.scalars(select(Conversation.id))))
+
+
+def test_decisions_are_safe(scripted_app: RunningApp, page: Page) -> None:
+    """A draft with a blocking problem needs a reason; a double click decides once, with
+    no error badge; a message over the limit is refused before anything is stored."""
+    sign_in(page, scripted_app.url, "agent@demo")
+    expect(page.locator("#approve")).to_be_disabled()  # nothing to decide yet
+    conversation = send_as_customer(page, "C00009", GESTURE_REQUEST)
+    expect(page.locator("#findings")).to_contain_text("geste commercial hors barème")
+    expect(page.locator("#findings")).to_contain_text("bloquant")
+    page.locator("#approve").click()
+    status = page.locator("#inbox-status")
+    expect(status).to_contain_text("indiquez un motif")
+    assert rows(scripted_app, Approval, conversation) == []  # not approved
+
+    reason = "Geste validé par le responsable d'équipe."
+    page.locator("#draft-override textarea, #draft-override input").first.fill(reason)
+    page.locator("#approve").dblclick()  # the second click finds nothing left to decide
+    expect(status).to_contain_text("approuvée")
+    expect(page.locator("#approve")).to_be_disabled()
+    [approval] = rows(scripted_app, Approval, conversation)
+    assert (approval.decision, approval.override_reason) == ("accept", reason)
+    assert len(rows(scripted_app, OutboxMessage, conversation)) == 1
+    assert page.locator(".error").count() == 0
+
+    # The limit is shown before sending; a longer text is refused, nothing stored.
+    expect(page.locator("#inbound")).to_contain_text("8000 caractères au plus")
+    before = conversations(scripted_app)
+    page.locator("#inbound textarea").evaluate(
+        """(el) => { el.value = 'x'.repeat(10000);
+                     el.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    page.locator("#send-inbound").click()
+    expect(status).to_contain_text("10000 caractères ; la limite est 8000")
+    assert conversations(scripted_app) == before
+    assert page.locator(".error").count() == 0
+    screenshot(page, "1b-inbox-refusals")
 
 
 def test_the_dashboard_shows_its_plots(scripted_app: RunningApp, page: Page) -> None:

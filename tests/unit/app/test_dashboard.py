@@ -76,6 +76,12 @@ def test_figures_per_channel_and_segment(store: CRMStore) -> None:
     assert by_channel["email"].escalation_rate == 1.0
     assert by_channel["email"].edit_rate == 0.0
     assert by_channel["email"].effort == 0.4
+    # Each figure says how many observations it rests on.
+    assert by_channel["chat"].sample("edit_rate") == 1
+    assert by_channel["chat"].sample("recovery_minutes") == 1
+    assert by_channel["email"].sample("recovery_minutes") == 0
+    assert by_channel["email"].sample("effort") == 2
+    assert by_channel["email"].sample("escalation_rate") == 1
     assert {g.group for g in data.by_segment} == {"premium", "standard"}
     assert data.escalation_reasons == {"repeated_contacts": 1, "asks_for_human": 1}
     assert data.decisions == {"edit": 1, "accept": 1}

@@ -47,7 +47,8 @@ def test_model_events_share_one_bounded_group_and_the_rest_do_not_wait_on_it(
 ) -> None:
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
     grouped = {fn.name for fn in page.fns.values() if fn.concurrency_id == MODEL_EVENTS}
-    assert grouped == {"submit_inbound", "run", "run_draft"}  # drafts, redrafts, rounds
+    # drafts, redrafts, campaign rounds, a draft asked for on a handed-off conversation
+    assert grouped == {"submit_inbound", "run", "run_draft", "request_draft"}
     for fn in page.fns.values():
         if fn.concurrency_id == MODEL_EVENTS:
             assert fn.concurrency_limit == defaults.app_model_concurrency
