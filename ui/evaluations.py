@@ -80,6 +80,11 @@ def figures_html(ws: Workspace, paths: list[Path], lang: Lang) -> str:
     return f'<div class="figures">{"".join(shown)}</div>'
 
 
+def refusal(exc: EvaluationError, lang: Lang) -> str:
+    """Why a run or a comparison did not start, in the UI's language, with what to do."""
+    return t(f"eval_{exc.kind}", lang, detail=exc.detail)
+
+
 def limit_of(value: float | str | None) -> int | None:
     """The form's case count: empty or 0 means every case."""
     if value in (None, ""):
@@ -200,7 +205,7 @@ def build_evaluations(ws: Workspace, labels: Labeller, guard: Guard, language: g
                 on_case=on_case,
             )
         except EvaluationError as exc:
-            return [f"⚠ {html.escape(str(exc))}", *([gr.skip()] * 6)]
+            return [f"⚠ {html.escape(refusal(exc, lang))}", *([gr.skip()] * 6)]
         head = t(
             "run_done",
             lang,
@@ -227,7 +232,7 @@ def build_evaluations(ws: Workspace, labels: Labeller, guard: Guard, language: g
         try:
             c = evaluations.compare(a, b)
         except EvaluationError as exc:
-            return [f"⚠ {html.escape(str(exc))}", gr.skip(), gr.skip()]
+            return [f"⚠ {html.escape(refusal(exc, lang))}", gr.skip(), gr.skip()]
         rows = [
             [
                 d["metric"],

@@ -19,7 +19,14 @@ from evals.world import OpenSupportWorld
 
 
 class EvaluationError(Exception):
-    """A run or comparison that cannot start; the message says why."""
+    """A run or comparison that cannot start; the message says why, `kind` names the case
+    for the app to word it (`bad_suite`, `not_a_folder`, `model_not_ready`, `unknown_run`)
+    and `detail` is the fact behind it."""
+
+    def __init__(self, message: str, *, kind: str = "bad_suite", detail: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.detail = detail or message
 
 
 @dataclass(frozen=True)
@@ -107,14 +114,20 @@ class Evaluations:
         try:
             suite = load_suite(suite_name)
         except SuiteError as exc:
-            raise EvaluationError(str(exc)) from exc
+            raise EvaluationError(str(exc), kind="bad_suite") from exc
         if goemotions is not None and not goemotions.is_dir():
-            raise EvaluationError(f"{goemotions} is not a folder")
+            raise EvaluationError(
+                f"{goemotions} is not a folder", kind="not_a_folder", detail=str(goemotions)
+            )
         if suite.uses_llm:
             llm = (self._llm_factory or LLMClient)(self.settings)
             health = llm.health()
             if not health.serves_configured_model:
-                raise EvaluationError(f"the model server is not ready ({health.detail})")
+                raise EvaluationError(
+                    f"the model server is not ready ({health.detail})",
+                    kind="model_not_ready",
+                    detail=str(health.detail),
+                )
         ctx = EvalContext(self.settings, llm_factory=self._llm_factory, open_world=self._open_world)
         try:
             outcome = run_suite(
@@ -128,7 +141,7 @@ class Evaluations:
                 on_case=on_case,
             )
         except SuiteError as exc:
-            raise EvaluationError(str(exc)) from exc
+            raise EvaluationError(str(exc), kind="bad_suite") from exc
         finally:
             ctx.close()
         return view_of(outcome.run)
@@ -141,7 +154,7 @@ class Evaluations:
         try:
             run_a, run_b = self.store.get(a), self.store.get(b)
         except LookupError as exc:
-            raise EvaluationError(str(exc)) from exc
+            raise EvaluationError(str(exc), kind="unknown_run") from exc
         c = compare_runs(run_a, run_b)
         deltas = []
         for name, (before, after) in c.deltas.items():

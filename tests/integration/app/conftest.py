@@ -120,9 +120,7 @@ class RoutedScript(Script):
                 return json.dumps(chosen, ensure_ascii=False)
             return ASSESSMENT
         prompt = "\n".join(str(m.content) for m in messages)
-        if INSTRUCTION in prompt:
-            return REDRAFT
-        return GESTURE_DRAFT if GESTURE_REQUEST in prompt else FIRST_DRAFT
+        return REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
 
 
 @dataclass

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from tests.integration.app.conftest import (
     FIRST_DRAFT,
-    GESTURE_REQUEST,
     INSTRUCTION,
     REDRAFT,
+    SCREENSHOTS,
     RunningApp,
     choose,
     screenshot,
@@ -182,7 +182,7 @@ def open_in_handoffs(page: Page, conversation: str) -> None:
     item = page.locator(f'#human-queue label:has(input[value="{conversation}"])')
     expect(item).to_be_visible()
     item.click()
-    expect(page.locator("#handoff-head")).to_contain_text(conversation[:2])
+    expect(page.locator("#handoff-head")).not_to_contain_text("Choisissez")
 
 
 def test_a_person_finishes_a_handed_off_conversation(
@@ -297,25 +297,29 @@ def conversations(app: RunningApp) -> int:
 
 
 def test_decisions_are_safe(scripted_app: RunningApp, page: Page) -> None:
-    """A draft with a blocking problem needs a reason; a double click decides once, with
+    """A text with a blocking problem needs a reason; a double click decides once, with
     no error badge; a message over the limit is refused before anything is stored."""
     sign_in(page, scripted_app.url, "agent@demo")
     expect(page.locator("#approve")).to_be_disabled()  # nothing to decide yet
-    conversation = send_as_customer(page, "C00009", GESTURE_REQUEST)
-    expect(page.locator("#findings")).to_contain_text("geste commercial hors barème")
-    expect(page.locator("#findings")).to_contain_text("bloquant")
-    page.locator("#approve").click()
+    conversation = send_as_customer(page, "C00009")
+    expect(page.locator("#approve")).to_be_enabled()
+    page.locator("#draft textarea").fill(
+        "Bonjour, nous vous accordons un geste commercial de 80 € sur votre prochaine facture."
+    )
+    page.locator("#edit-approve").click()
     status = page.locator("#inbox-status")
-    expect(status).to_contain_text("indiquez un motif")
-    assert rows(scripted_app, Approval, conversation) == []  # not approved
+    expect(status).to_contain_text("ne passe pas la vérification")
+    expect(status).to_contain_text("geste commercial hors barème")
+    assert rows(scripted_app, Approval, conversation) == []  # not sent
 
     reason = "Geste validé par le responsable d'équipe."
     page.locator("#draft-override textarea, #draft-override input").first.fill(reason)
-    page.locator("#approve").dblclick()  # the second click finds nothing left to decide
+    page.locator("#edit-approve").dblclick()  # the second click finds nothing left to decide
     expect(status).to_contain_text("approuvée")
     expect(page.locator("#approve")).to_be_disabled()
+    expect(page.locator("#edit-approve")).to_be_disabled()
     [approval] = rows(scripted_app, Approval, conversation)
-    assert (approval.decision, approval.override_reason) == ("accept", reason)
+    assert (approval.decision, approval.override_reason) == ("edit", reason)
     assert len(rows(scripted_app, OutboxMessage, conversation)) == 1
     assert page.locator(".error").count() == 0
 
@@ -403,3 +407,44 @@ def test_the_header_says_when_the_model_server_is_down(
     expect(status).not_to_contain_text("Traceback")
     page.locator("#language").get_by_text("English").click()
     expect(status).to_contain_text("not answering")
+
+
+SIZES = [(1366, 768), (1920, 1080)]
+TABS = [
+    ("Transferts", "handoffs", "#human-queue"),
+    ("Tableau de bord", "dashboard", "#plot-emotions img"),
+    ("Studio marketing", "studio", "#draft-campaign"),
+    ("Évaluations", "evaluations", "#run-suite"),
+]
+
+
+def test_every_tab_at_two_screen_sizes(scripted_app: RunningApp, browser: Browser) -> None:
+    """One screen per task: at 1366×768 the customer's message, the reading, the draft and
+    the decision buttons are visible together, without scrolling. Each tab is captured at
+    1366×768 and 1920×1080 in var/screenshots/."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    try:
+        sign_in(page, scripted_app.url, "admin@demo")
+        send_as_customer(page, "C00010")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            page.get_by_role("tab", name="Boîte de réception").click()
+            page.evaluate("window.scrollTo(0, 0)")
+            expect(page.locator("#approve")).to_be_enabled()
+            for part in ("#transcript .msg", "#transcript .chip", "#draft textarea", "#approve"):
+                box = page.locator(part).first.bounding_box()
+                assert box is not None, part
+                assert box["y"] >= 0 and box["y"] + box["height"] <= height, (part, box, height)
+            page.screenshot(path=str(SCREENSHOTS / f"inbox-{width}x{height}.png"))
+            for tab, name, ready in TABS:
+                page.get_by_role("tab", name=tab).click()
+                expect(page.locator(ready).first).to_be_visible()
+                if name == "handoffs" and page.locator("#human-queue label").count():
+                    page.locator("#human-queue label").first.click()
+                    expect(page.locator("#handoff-head")).not_to_contain_text("Choisissez")
+                page.evaluate("window.scrollTo(0, 0)")
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"))
+        assert page.locator(".error").count() == 0
+    finally:
+        page.close()

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.types import Command
 from sqlalchemy import select
 
 from agents.marketing.schemas import CampaignDecision
 from agents.marketing.service import (
+    LegalPartsMissingError,
     MarketingError,
     NotApprovedError,
     NothingPendingError,
@@ -133,7 +135,6 @@ def test_a_flagged_variant_needs_an_override_which_is_recorded(make_harness: Any
 
 
 def test_the_graph_itself_refuses_a_flagged_approval_without_override(make_harness: Any) -> None:
-    """Defence in depth: a decision sent past the service's check is bounced back."""
     from langgraph.types import Command
 
     harness = make_harness(proposal(), FLAGGED)
@@ -157,7 +158,8 @@ def test_an_edit_is_rechecked_and_its_diff_recorded(make_harness: Any) -> None:
     harness = make_harness(proposal(), proposal())
     result = harness.service.draft(brief())
     v1 = result.variants[0]
-    broken = v1.body_text.split("-- \n")[0] + "Vous le regretterez."
+    body, footer = v1.body_text.split("-- \n")
+    broken = f"{body}Vous le regretterez.\n\n-- \n{footer}"
     with pytest.raises(OverrideRequiredError, match="guilt_or_fear"):
         _decide(harness, result.campaign_id, action="edit", variant_id="V1", body_text=broken)
     fixed = v1.body_text.replace("Merci de votre fidélité.", "Merci d'être avec nous.")
@@ -169,6 +171,77 @@ def test_an_edit_is_rechecked_and_its_diff_recorded(make_harness: Any) -> None:
     assert record.approved_variant_id == "V1-edit"
     assert "+Merci d'être avec nous." in record.approvals[-1].diff.replace("\n", " ")
     assert record.approvals[-1].override_reason is None
+
+
+def test_no_reason_lifts_a_missing_sender_identification_or_unsubscribe(
+    make_harness: Any, tmp_path: Path
+) -> None:
+    harness = make_harness(proposal(), FLAGGED)
+    result = harness.service.draft(brief())
+    v2 = result.variants[1]
+    bare = v2.body_text.split("-- \n")[0]  # the legal footer removed
+    flags = harness.service.edit_flags(result.campaign_id, v2.subject, bare)
+    assert {"missing_legal_mentions", "missing_unsubscribe", "false_urgency"} <= {
+        f.rule for f in flags
+    }
+    with pytest.raises(LegalPartsMissingError) as refused:
+        _decide(
+            harness,
+            result.campaign_id,
+            action="edit",
+            variant_id="V2",
+            body_text=bare,
+            override_reason="Validé.",
+        )
+    assert refused.value.rules == ["missing_legal_mentions", "missing_unsubscribe"]
+    # The graph refuses it too, whoever resumes it.
+    decision = CampaignDecision(
+        action="edit", variant_id="V2", body_text=bare, override_reason="Validé.", reviewer="x"
+    )
+    service = harness.service
+    service.graph.invoke(
+        Command(resume=decision.model_dump(mode="json")),
+        config=service._config(result.campaign_id),
+        context=service.deps,
+    )
+    request = service.pending(result.campaign_id)
+    assert request is not None and request.notice is not None
+    assert request.notice.kind == "not_overridable"
+
+    # With the footer kept, the reason overrides the rest; the export says what and why.
+    reason = "Fin d'offre réelle au 30/11, validé par le juridique."
+    done = _decide(
+        harness,
+        result.campaign_id,
+        action="edit",
+        variant_id="V2",
+        body_text=v2.body_text.replace("c'est maintenant", "à découvrir"),
+        override_reason=reason,
+        reviewer="claire",
+    )
+    assert done.outcome is not None and done.outcome.variant is not None
+    assert done.outcome.variant.variant_id == "V2-edit"
+    assert "à découvrir" in done.outcome.variant.body_text
+    report = service.export(result.campaign_id, tmp_path)
+    manifest = json.loads(report.manifest.read_text())
+    assert manifest["approved_variant"] == "V2-edit"
+    assert [f["rule"] for f in manifest["flags"]] == ["false_urgency"]
+    assert manifest["overridden"] == [
+        {
+            "rule": "false_urgency",
+            "reason": reason,
+            "reviewer": "claire",
+            "at": manifest["overridden"][0]["at"],
+        }
+    ]
+
+
+def test_drafting_reports_each_variant_as_it_comes(make_harness: Any) -> None:
+    harness = make_harness(proposal(), FLAGGED)
+    seen: list[tuple[int, int]] = []
+    result = harness.service.draft(brief(), on_variant=lambda done, of: seen.append((done, of)))
+    assert seen == [(1, 2), (2, 2)]
+    assert [v.variant_id for v in result.variants] == ["V1", "V2"]
 
 
 def test_another_round_redrafts_with_the_instruction_then_is_bounded(make_harness: Any) -> None:
