@@ -47,7 +47,7 @@ def build_dashboard(ws: Workspace, labels: Labeller, guard: Guard, language: gr.
             plots.emotions_by_week(data.emotions_by_week, lang),
             plots.reasons(data.escalation_reasons, lang),
             *(
-                plots.per_group(data, name, title, lang, colour, kind)
+                plots.per_group(data, name, title, lang, colour, kind, f"scale_{name}")
                 for name, title, colour, kind in METRICS
             ),
         ]

@@ -69,44 +69,59 @@ def build_handoffs(
                 "human_queue",
             )
             refresh = labels.value(gr.Button(t("refresh", "fr"), size="sm"), "refresh")
-        with gr.Column(scale=5):
+        # Two columns: the conversation and the reply on the left; why it is here, what
+        # to do with it and the feedback on the right, all on one 1366×768 screen.
+        with gr.Column(scale=6):
             head = gr.Markdown(t("no_selection", "fr"), elem_id="handoff-head")
             with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
+                with gr.Column(scale=3, min_width=360):
                     transcript = gr.HTML(elem_id="handoff-transcript")
-                with gr.Column(scale=2):
+                    reply = labels.label(
+                        gr.Textbox(
+                            label=t("human_reply", "fr"),
+                            info=t("length_limit", "fr", n=MAX_MESSAGE_CHARS),
+                            lines=4,
+                            max_lines=12,
+                            max_length=MAX_MESSAGE_CHARS,
+                            elem_id="human-reply",
+                        ),
+                        "human_reply",
+                    )
+                    with gr.Row(equal_height=True):
+                        override = labels.label(
+                            gr.Textbox(
+                                label=t("reply_override", "fr"), scale=3, elem_id="reply-override"
+                            ),
+                            "reply_override",
+                        )
+                        send = labels.value(
+                            gr.Button(
+                                t("send_reply", "fr"),
+                                variant="primary",
+                                scale=1,
+                                elem_id="send-reply",
+                            ),
+                            "send_reply",
+                        )
+                with gr.Column(scale=2, min_width=300):
                     package = gr.HTML(elem_id="handoff-package")
+                    with gr.Row():
+                        take = labels.value(gr.Button(t("take", "fr"), elem_id="take"), "take")
+                        ask = labels.value(
+                            gr.Button(t("request_draft", "fr"), elem_id="request-draft"),
+                            "request_draft",
+                        )
+                    with gr.Row():
+                        resolve = labels.value(
+                            gr.Button(t("resolve", "fr"), elem_id="resolve"), "resolve"
+                        )
+                        give_back = labels.value(
+                            gr.Button(t("give_back", "fr"), elem_id="give-back"), "give_back"
+                        )
+                    # Feedback next to the buttons, where the eye is after a click.
+                    status = gr.Markdown(elem_id="handoff-status")
                     with labels.label(gr.Accordion(t("crm_card", "fr"), open=False), "crm_card"):
                         card = gr.HTML(elem_id="handoff-card")
-            reply = labels.label(
-                gr.Textbox(
-                    label=t("human_reply", "fr"),
-                    info=t("length_limit", "fr", n=MAX_MESSAGE_CHARS),
-                    lines=5,
-                    max_length=MAX_MESSAGE_CHARS,
-                    elem_id="human-reply",
-                ),
-                "human_reply",
-            )
-            override = labels.label(
-                gr.Textbox(label=t("reply_override", "fr"), elem_id="reply-override"),
-                "reply_override",
-            )
-            with gr.Row():
-                send = labels.value(
-                    gr.Button(t("send_reply", "fr"), variant="primary", elem_id="send-reply"),
-                    "send_reply",
-                )
-                take = labels.value(gr.Button(t("take", "fr"), elem_id="take"), "take")
-                ask = labels.value(
-                    gr.Button(t("request_draft", "fr"), elem_id="request-draft"), "request_draft"
-                )
-                resolve = labels.value(gr.Button(t("resolve", "fr"), elem_id="resolve"), "resolve")
-                give_back = labels.value(
-                    gr.Button(t("give_back", "fr"), elem_id="give-back"), "give_back"
-                )
-            # Feedback next to the buttons, where the eye is after a click.
-            status = gr.Markdown(elem_id="handoff-status")
         timer = gr.Timer(QUEUE_REFRESH_S)
 
     buttons = [send, take, ask, resolve, give_back]

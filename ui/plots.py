@@ -128,13 +128,19 @@ def _text(value: float, kind: MetricKind) -> str:
 
 
 def _bars(
-    ax: Axes, rows: list[GroupFigures], metric: str, lang: Lang, colour: str, kind: MetricKind
+    ax: Axes,
+    rows: list[GroupFigures],
+    metric: str,
+    lang: Lang,
+    colour: str,
+    kind: MetricKind,
+    scale_key: str | None = None,
 ) -> str:
     """One bar per group, each with its value and n; returns the axis's scale label."""
     values = [getattr(row, metric) for row in rows]
     measured = [v for v in values if v is not None]
     unit, per_unit = _duration_unit(measured) if kind == "duration" else ("", 1.0)
-    scale = t(unit, lang) if unit else t(f"scale_{kind}", lang)
+    scale = t(unit, lang) if unit else t(scale_key or f"scale_{kind}", lang)
     if not measured:
         ax.text(0.5, 0.5, t("nothing_yet", lang), ha="center", transform=ax.transAxes)
         ax.set_xticks([])
@@ -185,13 +191,14 @@ def per_group(
     lang: Lang,
     colour: str = "#5b7db8",
     kind: MetricKind = "unit",
+    scale_key: str | None = None,
 ) -> Figure:
     """One metric per channel (left) and per segment (right), each bar with its n."""
     figure, (left, right) = _figure(width=9, height=2.9, columns=2)
     figure.suptitle(t(title, lang), fontsize=10)
-    _bars(left, data.by_channel, metric, lang, colour, kind)
+    _bars(left, data.by_channel, metric, lang, colour, kind, scale_key)
     left.set_title(t("by_channel", lang), fontsize=8)
-    _bars(right, data.by_segment, metric, lang, colour, kind)
+    _bars(right, data.by_segment, metric, lang, colour, kind, scale_key)
     right.set_title(t("by_segment", lang), fontsize=8)
     if kind == "score":
         for ax in (left, right):

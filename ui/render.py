@@ -14,7 +14,7 @@ from agents.support.schemas import CheckFinding, HandoffPackage, Passage, RuleHi
 from tools.crm.views import CustomerContext, euros
 from ui.i18n import EMOTION_COLOURS, catalogue, emotion_name, finding_name, t
 
-PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": "·"}
+PRIORITY_ICON = {"urgent": "‼", "high": "!", "normal": ""}
 """Plain glyphs: a browser without an emoji font still shows them."""
 
 CSS = """

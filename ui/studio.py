@@ -494,7 +494,7 @@ def build_studio(
         return edit_flags_html(flags, lang_of(choice))
 
     for box in (subject, body):
-        box.input(
+        box.change(
             check_edit,
             [language, campaign, subject, body],
             edit_flags,
