@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agents.cli.analyze import analyze
 from agents.cli.channels import channels_app
 from agents.cli.crm import crm_app
 from agents.cli.emotion import emotion_app
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(outbox_app, name="outbox")
 app.command("doctor")(doctor)
 app.command("worker")(worker)
+app.command("analyze")(analyze)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(channels_app, name="channels")
 

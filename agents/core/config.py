@@ -306,6 +306,16 @@ class Settings(BaseSettings):
     """Valence a conversation must climb back to, after its most negative message, for the
     sentiment-recovery KPI."""
 
+    # --- Batch analysis (`ressenti analyze`) ------------------------------------------------
+    analytics_webhook_url: str | None = None
+    """Where new analysis alerts are POSTed as signed JSON (none: alerts are only stored)."""
+
+    analytics_webhook_secret: str | None = None
+    """Shared secret of the alert webhook's HMAC-SHA256 signature (required with the URL)."""
+
+    analytics_chunk_size: int = Field(default=512, ge=1, le=100_000)
+    """Messages read and committed together by `ressenti analyze` (one checkpoint each)."""
+
     # --- Marketing studio ------------------------------------------------------------------
     marketing_max_rounds: int = Field(default=2, ge=1, le=5)
     """Drafting rounds a campaign may have (the first one included); "another round" past

@@ -606,3 +606,159 @@ class MailCursor(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- Revision 0009: batch analysis of verbatims (`ressenti analyze`) ---------------------
+# Imported transcripts are kept apart from the live CRM conversations: they come from
+# files (CSV, JSONL, a helpdesk export), their customers may not be CRM customers, and a
+# rerun of the same file must replace nothing and add nothing. Each row is keyed by its
+# `source` (the name of the import) and the id the file gave it.
+
+
+class AnalysisRun(Base):
+    """One import's checkpoint: how many of its messages are committed (a rerun resumes)."""
+
+    __tablename__ = "analysis_runs"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    input_name: Mapped[str] = mapped_column(String(300))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    """The input file's digest: a rerun over a different file under the same source name
+    is refused (its checkpoint would point into another file)."""
+    status: Mapped[str] = mapped_column(String(20))
+    """`reading` (messages being committed chunk by chunk), `aggregating` or `done`."""
+    committed_messages: Mapped[int] = mapped_column(Integer, default=0)
+    """Valid messages of the file, in file order, whose readings are committed."""
+    total_messages: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AnalysisMessage(Base):
+    """One imported message and, for a customer's message, its fast reading."""
+
+    __tablename__ = "analysis_messages"
+    __table_args__ = (
+        Index("uq_analysis_messages_source_external_id", "source", "external_id", unique=True),
+        Index("ix_analysis_messages_source_conversation", "source", "conversation_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    """The message's rank among the file's valid messages (ties of time keep file order)."""
+    conversation_key: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(20))
+    """`customer` or `agent`."""
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(2))
+    customer_ref: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    """The file's customer id or e-mail address, as given."""
+    customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """The CRM customer it matched, if any."""
+    segment: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(40))
+    """The customer's journey stage when the message was sent (`stages.yaml`)."""
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    valence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    intensity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    effort: Mapped[float | None] = mapped_column(Float, nullable=True)
+    urgency: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """The reading's evidence spans (`start`, `end`, `text`, `signal`)."""
+    drivers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Taxonomy drivers the message mentions (`drivers.yaml`)."""
+    topic: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Discovered topic of a negative message in the clustered sample."""
+
+
+class AnalysisConversation(Base):
+    """A conversation rebuilt from its imported messages, with its trajectory KPIs."""
+
+    __tablename__ = "analysis_conversations"
+    __table_args__ = (
+        Index("uq_analysis_conversations_source_key", "source", "conversation_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    conversation_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(40))
+    segment: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(2))
+    customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    messages: Mapped[int] = mapped_column(Integer)
+    """Customer messages read."""
+    start_valence: Mapped[float] = mapped_column(Float)
+    end_valence: Mapped[float] = mapped_column(Float)
+    lowest_valence: Mapped[float] = mapped_column(Float)
+    peak_intensity: Mapped[float] = mapped_column(Float)
+    trend: Mapped[str] = mapped_column(String(12))
+    recovered: Mapped[bool] = mapped_column(Boolean)
+    recovery_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recovery_messages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mean_effort: Mapped[float] = mapped_column(Float)
+    max_effort: Mapped[float] = mapped_column(Float)
+    effort_slope: Mapped[float] = mapped_column(Float)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    drivers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    escalated: Mapped[bool] = mapped_column(Boolean)
+    """The file says so, or a customer message asked for a person or threatened to leave
+    or to sue (what sends a live conversation to a human)."""
+
+
+class AnalysisTopic(Base):
+    """A topic discovered by clustering the negative messages of an import."""
+
+    __tablename__ = "analysis_topics"
+    __table_args__ = (Index("uq_analysis_topics_source_topic", "source", "topic", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class AnalysisAlert(Base):
+    """A driver or segment whose negative share or effort jumped over a rolling window."""
+
+    __tablename__ = "analysis_alerts"
+    __table_args__ = (
+        Index(
+            "uq_analysis_alerts_window",
+            "source",
+            "kind",
+            "key",
+            "metric",
+            "window_start",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    """`driver` or `segment`."""
+    key: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(20))
+    """`negative_share` or `effort`."""
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    baseline: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    messages: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    webhook_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """`sent` (a 2xx answer), `failed: …` after the retries, or None when not configured."""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 
 from agents.core.config import Settings
+from tools.crm.analysis import AnalysisStore
 from tools.crm.database import Clock, Database, make_engine, new_id, utc_now
 from tools.crm.errors import (
     ConversationNotFoundError,
@@ -109,6 +110,11 @@ class CRMStore(Database):
     def mail(self) -> MailThreads:
         """The e-mail channel's mailbox cursors and thread lookups."""
         return MailThreads(self)
+
+    @property
+    def analysis(self) -> AnalysisStore:
+        """The batch analysis tables (`ressenti analyze`): imports, their readings, KPIs."""
+        return AnalysisStore(self)
 
     # --- Scoped access -------------------------------------------------------------------
     def scope(self, customer_id: str) -> CustomerScope:

@@ -23,7 +23,7 @@ REVISION_0003_TABLES = {
     "campaign_approvals",
     "campaign_recipients",
 }
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_an_old_database_upgrades_in_place_and_keeps_its_rows(database_url: str) -> None:

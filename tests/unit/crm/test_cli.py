@@ -69,4 +69,4 @@ def test_import_reports_bad_rows_and_writes_nothing(env: dict[str, str], tmp_pat
 def test_migrate_reports_the_revision(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["crm", "migrate"], env=env)
     assert result.exit_code == 0, result.output
-    assert "empty -> 0008" in result.output
+    assert "empty -> 0009" in result.output

@@ -1,0 +1,1 @@
+"""Batch analysis of verbatims: why customers feel what they feel (`ressenti analyze`)."""
