@@ -17,6 +17,7 @@ marks timers, which do not count as use for the idle expiry.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -129,8 +130,18 @@ def _present(guarded: Handler, fn: Handler, tab: Tab | None) -> None:
         "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
     )
     setattr(guarded, "__signature__", inspect.Signature([*parameters, request]))  # noqa: B010
-    # Resolved objects, not strings: Gradio finds the request by this annotation.
-    guarded.__annotations__ = {"request": gr.Request}
+    # Resolved objects, not strings: Gradio finds the request (and the event data of a
+    # `select`, `gr.SelectData`) by these annotations.
+    try:
+        hints = typing.get_type_hints(fn)
+    except (NameError, TypeError):  # a hint only a type checker resolves: no event data
+        hints = {}
+    events = {
+        name: hint
+        for name, hint in hints.items()
+        if inspect.isclass(hint) and issubclass(hint, gr.EventData)
+    }
+    guarded.__annotations__ = {**events, "request": gr.Request}
     guarded.__name__ = getattr(fn, "__name__", "handler")
     guarded.__qualname__ = getattr(fn, "__qualname__", guarded.__name__)
     guarded.__doc__ = fn.__doc__

@@ -35,6 +35,7 @@ from ui.files import files_router
 from ui.handoffs import build_handoffs
 from ui.i18n import LANGUAGES, lang_of, t
 from ui.inbox import build_inbox, customer_choices
+from ui.insights import INSIGHTS_CSS, build_insights
 from ui.labels import Labeller
 from ui.messages import status_text
 from ui.render import CSS
@@ -104,6 +105,7 @@ def build(ws: Workspace) -> gr.Blocks:
             inbox = build_inbox(ws, labels, guard, language, model_group)
             handoffs = build_handoffs(ws, labels, guard, language, model_group)
             dashboard_tab = build_dashboard(ws, labels, guard, language)
+            insights_tab = build_insights(ws, labels, guard, language)
             studio_tab = build_studio(ws, labels, guard, language, model_group)
             evaluations_tab = build_evaluations(ws, labels, guard, language)
 
@@ -111,6 +113,7 @@ def build(ws: Workspace) -> gr.Blocks:
             "inbox": inbox.tab,
             "handoffs": handoffs.tab,
             "dashboard": dashboard_tab,
+            "insights": insights_tab,
             "studio": studio_tab,
             "evaluations": evaluations_tab,
         }
@@ -215,7 +218,7 @@ def mount(
         show_error=False,
         ssr_mode=False,
         theme=THEME,
-        css=CSS,
+        css=CSS + INSIGHTS_CSS,
         head=HEAD,
     )
     return page

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents.analytics.alerts import AlertRules
+from agents.analytics.demo import write_demo
 from agents.analytics.drivers import DriverTaxonomy
 from agents.analytics.pipeline import AnalysisParts, Analyzer
 from agents.analytics.report import Filters, build_report
@@ -69,6 +70,14 @@ def analyze(
         Path | None, typer.Option("--alerts", help="Alert thresholds YAML.")
     ] = None,
     engine: Annotated[str, typer.Option(help="local (the only engine built).")] = "local",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Analyse the demo company's conversations with a planted outage spike "
+            "(written to DATA_DIR/analysis/demo.jsonl, source 'demo').",
+        ),
+    ] = False,
 ) -> None:
     """Analyse a file of verbatims into the store (resumable), then print the report."""
     if engine != "local":
@@ -86,6 +95,10 @@ def analyze(
         raise typer.Exit(code=2) from None
     root = command_root(ctx)
     store = root.store.analysis
+    if demo:
+        input_path = root.settings.data_dir / "analysis" / "demo.jsonl"
+        write_demo(input_path)
+        source = source or "demo"
     if input_path is None:
         if not report:
             console.print(ctx.get_help())

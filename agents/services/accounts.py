@@ -28,15 +28,15 @@ from tools.crm.store import CRMStore
 
 Role = Literal["agent", "marketer", "tester", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
-Tab = Literal["inbox", "handoffs", "dashboard", "studio", "evaluations"]
+Tab = Literal["inbox", "handoffs", "dashboard", "insights", "studio", "evaluations"]
 
 TABS_BY_ROLE: dict[Role, tuple[Tab, ...]] = {
     "agent": ("inbox", "handoffs"),
     "marketer": ("studio",),
     "tester": ("evaluations",),
-    "admin": ("inbox", "handoffs", "dashboard", "studio", "evaluations"),
+    "admin": ("inbox", "handoffs", "dashboard", "insights", "studio", "evaluations"),
 }
-"""The supervisor's dashboard is the admin's; an admin sees every tab."""
+"""The supervisor's dashboard and insights are the admin's; an admin sees every tab."""
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256

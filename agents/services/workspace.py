@@ -16,6 +16,7 @@ from agents.services.accounts import AccountStore
 from agents.services.dashboard import DashboardData, dashboard_data
 from agents.services.evaluations import Evaluations
 from agents.services.inbox import Inbox
+from agents.services.insights import Insights
 from agents.services.sessions import SessionStore, SignInDesk
 from agents.services.tokens import ApiTokens
 from agents.support.delivery import DeliveryWorker
@@ -48,6 +49,10 @@ class Workspace:
 
     def dashboard(self) -> DashboardData:
         return dashboard_data(self.store)
+
+    def insights(self) -> Insights:
+        """What `ressenti analyze` stored, as the insights tab reads it."""
+        return Insights(self.store)
 
     def start(self) -> None:
         """Called once the app is up: recovery, then the embedded turn and delivery

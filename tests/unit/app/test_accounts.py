@@ -84,7 +84,14 @@ def test_each_role_opens_its_own_tabs(store: CRMStore) -> None:
     assert tabs["agent@demo"] == ("inbox", "handoffs")
     assert tabs["marketer@demo"] == ("studio",)
     assert tabs["tester@demo"] == ("evaluations",)
-    assert set(tabs["admin@demo"]) == {"inbox", "handoffs", "dashboard", "studio", "evaluations"}
+    assert set(tabs["admin@demo"]) == {
+        "inbox",
+        "handoffs",
+        "dashboard",
+        "insights",
+        "studio",
+        "evaluations",
+    }
 
 
 def test_the_users_commands_create_an_admin_and_accounts(tmp_path: Path) -> None:

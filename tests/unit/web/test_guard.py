@@ -15,7 +15,7 @@ from tests.unit.web.conftest import Clock, open_root
 from ui.session import QUIET, REQUIRED_TAB
 from ui.shell import MODEL_EVENTS, build
 
-TABS = {"", "inbox", "handoffs", "dashboard", "studio", "evaluations"}
+TABS = {"", "inbox", "handoffs", "dashboard", "insights", "studio", "evaluations"}
 
 
 @pytest.fixture(scope="module")
