@@ -140,6 +140,34 @@ def alert_table(ins: Insights, report: InsightReport, lang: Lang) -> pd.DataFram
     return pd.DataFrame(rows, columns=columns)
 
 
+def gap_table(ins: Insights, lang: Lang) -> pd.DataFrame:
+    columns = [
+        t(k, lang)
+        for k in (
+            "col_topic",
+            "col_questions",
+            "col_no_passage",
+            "col_rejected",
+            "col_rewritten",
+            "col_edited",
+            "col_example",
+        )
+    ]
+    rows = [
+        [
+            ins.taxonomy.title(g.topic, lang) if g.topic != "other" else t("gap_other", lang),
+            g.questions,
+            g.no_passage,
+            g.rejected,
+            g.rewritten,
+            g.edited,
+            " | ".join(e[:120] for e in g.examples),
+        ]
+        for g in ins.knowledge_gaps()
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def highlighted(verbatim: Verbatim) -> str:
     """The message with its evidence spans in <mark>, every piece escaped."""
     parts, at = [], 0
@@ -272,6 +300,8 @@ def build_insights(ws: Workspace, labels: Labeller, guard: Guard, language: gr.R
         topics = gr.Dataframe(interactive=False, elem_id="insights-topics", wrap=True)
         labels.value(gr.Markdown(f"### {t('alerts_title', 'fr')}"), "alerts_title")
         alerts = gr.Dataframe(interactive=False, elem_id="insights-alerts", wrap=True)
+        labels.value(gr.Markdown(f"### {t('gaps_title', 'fr')}"), "gaps_title")
+        gaps = gr.Dataframe(interactive=False, elem_id="insights-gaps", wrap=True)
         labels.value(gr.Markdown(f"### {t('verbatims_title', 'fr')}"), "verbatims_title")
         verbatims = gr.HTML(elem_id="insights-verbatims")
         keys = gr.State({})
@@ -288,6 +318,7 @@ def build_insights(ws: Workspace, labels: Labeller, guard: Guard, language: gr.R
         by_segment,
         topics,
         alerts,
+        gaps,
         verbatims,
         keys,
         sources,
@@ -367,6 +398,7 @@ def build_insights(ws: Workspace, labels: Labeller, guard: Guard, language: gr.R
             group_table(report.by_segment, lambda g: g, lang),
             topic_table(report, lang),
             alert_table(ins, report, lang),
+            gap_table(ins, lang),
             f"<p>{escape(t('verbatims_hint', lang))}</p>",
             state,
             choice(every_source, chosen[0]),

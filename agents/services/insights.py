@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from agents.analytics.drivers import DriverTaxonomy
 from agents.analytics.report import Filters, InsightReport, build_report, verbatims
 from agents.analytics.stages import StageRules
 from agents.core.lang import Lang
+from tools.crm.analysis import GapEvidence
 from tools.crm.store import CRMStore
 
 
@@ -37,6 +39,20 @@ class Verbatim:
     text: str
     spans: list[tuple[int, int, str]]
     """(start, end, signal) of each evidence span, in order, not overlapping."""
+
+
+@dataclass(frozen=True)
+class KnowledgeGap:
+    """Questions of one topic the knowledge base answered badly, with examples."""
+
+    topic: str
+    """A driver of the taxonomy the questions mention (`other` when none)."""
+    questions: int
+    no_passage: int
+    rejected: int
+    rewritten: int
+    edited: int
+    examples: list[str]
 
 
 class Insights:
@@ -96,6 +112,35 @@ class Insights:
                 )
             )
         return found
+
+    def knowledge_gaps(self, *, examples: int = 3) -> list[KnowledgeGap]:
+        """Questions that found no good passage and drafts people rejected, rewrote or
+        heavily edited, grouped by the driver they mention, most questions first."""
+        groups: dict[str, list[GapEvidence]] = {}
+        for gap in self._store.analysis.knowledge_gap_evidence():
+            topic = next(iter(self.taxonomy.drivers_of(gap.question)), "other")
+            groups.setdefault(topic, []).append(gap)
+        result = []
+        for topic, gaps in groups.items():
+            kinds = Counter(g.kind for g in gaps)
+            shown: list[str] = []
+            for gap in gaps:
+                if gap.question not in shown:
+                    shown.append(gap.question)
+                if len(shown) >= examples:
+                    break
+            result.append(
+                KnowledgeGap(
+                    topic=topic,
+                    questions=len(gaps),
+                    no_passage=kinds["no_passage"],
+                    rejected=kinds["rejected"],
+                    rewritten=kinds["rewritten"],
+                    edited=kinds["edited"],
+                    examples=[q[:300] for q in shown],
+                )
+            )
+        return sorted(result, key=lambda g: (-g.questions, g.topic))
 
     def tables(self, report: InsightReport, lang: Lang) -> dict[str, list[list[object]]]:
         """Every table of the report, a header row first (what the tab shows and exports)."""
@@ -200,6 +245,23 @@ class Insights:
                 ]
             )
         tables["alerts"] = alerts
+        gaps: list[list[object]] = [
+            ["topic", "questions", "no_passage", "rejected", "rewritten", "edited", "example"]
+        ]
+        for gap in self.knowledge_gaps():
+            gap_title = self.taxonomy.title(gap.topic, lang) if gap.topic != "other" else "other"
+            gaps.append(
+                [
+                    gap_title,
+                    gap.questions,
+                    gap.no_passage,
+                    gap.rejected,
+                    gap.rewritten,
+                    gap.edited,
+                    (gap.examples or [""])[0],
+                ]
+            )
+        tables["knowledge_gaps"] = gaps
         return tables
 
     def export(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from difflib import SequenceMatcher
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, update
@@ -26,12 +27,16 @@ from tools.crm.models import (
     AnalysisMessage,
     AnalysisRun,
     AnalysisTopic,
+    Approval,
     Base,
     Contract,
+    Conversation,
     Customer,
     Delivery,
     Invoice,
+    Message,
     Order,
+    Turn,
 )
 
 
@@ -93,6 +98,21 @@ def _checkpoint(row: AnalysisRun) -> Checkpoint:
         row.total_messages,
         row.started_at,
     )
+
+
+@dataclass(frozen=True)
+class GapEvidence:
+    """A sign the knowledge base lacks something: a question no passage answered well
+    enough (the turn went to a person for it), or a draft a person rejected, rewrote or
+    heavily edited."""
+
+    kind: str
+    """`no_passage`, `rejected`, `rewritten` (answered with their own reply) or `edited`."""
+    question: str
+    at: datetime
+    lang: str
+    draft: str | None = None
+    final: str | None = None
 
 
 class AnalysisStore:
@@ -392,6 +412,53 @@ class AnalysisStore:
             query = query.where(AnalysisAlert.source.in_(list(sources)))
         with self._db.reading() as session:
             return list(session.scalars(query))
+
+    # --- Knowledge gaps (from the live turns and their decisions) -------------------------
+    def knowledge_gap_evidence(
+        self, *, heavy_edit_ratio: float = 0.6, limit: int = 5000
+    ) -> list[GapEvidence]:
+        """Questions that found no good passage and drafts that were rejected, rewritten or
+        edited past `heavy_edit_ratio` (difflib similarity below it), newest first."""
+        found: list[GapEvidence] = []
+        with self._db.reading() as session:
+            turns = session.execute(
+                select(Turn.handoff, Message.text, Message.sent_at, Conversation.language)
+                .join(Message, Message.id == Turn.message_id)
+                .join(Conversation, Conversation.id == Turn.conversation_id)
+                .where(Turn.handoff.is_not(None))
+                .order_by(Turn.created_at.desc())
+                .limit(limit)
+            )
+            for handoff, text, at, lang in turns:
+                rules = {str(r.get("rule")) for r in (handoff or {}).get("reasons") or []}
+                if "low_retrieval_confidence" in rules:
+                    found.append(GapEvidence("no_passage", text, at, lang))
+            decisions = session.execute(
+                select(
+                    Approval.decision,
+                    Approval.draft_text,
+                    Approval.final_text,
+                    Message.text,
+                    Approval.created_at,
+                    Conversation.language,
+                )
+                .join(Message, Message.id == Approval.message_id)
+                .join(Conversation, Conversation.id == Approval.conversation_id)
+                .where(Approval.decision.in_(("reject", "edit", "respond", "human_reply")))
+                .order_by(Approval.created_at.desc())
+                .limit(limit)
+            )
+            for decision, draft, final, text, at, lang in decisions:
+                if decision == "reject":
+                    kind = "rejected"
+                elif decision in ("respond", "human_reply"):
+                    kind = "rewritten"
+                elif SequenceMatcher(None, draft or "", final or "").ratio() < heavy_edit_ratio:
+                    kind = "edited"
+                else:
+                    continue
+                found.append(GapEvidence(kind, text, at, lang, draft, final))
+        return sorted(found, key=lambda g: g.at, reverse=True)
 
     # --- What the journey-stage rules read from the CRM ----------------------------------
     def journey(self, customer_ref: str) -> CustomerJourney | None:

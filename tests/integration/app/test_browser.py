@@ -71,7 +71,7 @@ def test_sign_in_opens_the_tabs_of_the_role(scripted_app: RunningApp, page: Page
 
     sign_in(page, scripted_app.url, "admin@demo")
     expect(page.locator("#whoami")).to_contain_text("admin")
-    expect(page.get_by_role("tab")).to_have_count(5)
+    expect(page.get_by_role("tab")).to_have_count(6)
     page.locator("#signout").click()
     expect(page.locator("#signin-button")).to_be_visible()
     expect(page.locator("#signin-note")).to_contain_text("déconnecté")

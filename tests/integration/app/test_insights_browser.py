@@ -1,0 +1,123 @@
+"""The insights tab in headless Chromium over the demo company's analysed conversations
+(with the planted outage spike): figures, filters, drill-down to verbatims, the alert,
+the language switch and the CSV export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from agents.analytics.alerts import packaged_rules
+from agents.analytics.demo import write_demo
+from agents.analytics.pipeline import AnalysisParts, Analyzer
+from agents.analytics.report import Filters
+from agents.analytics.sources import InputFile
+from agents.core.config import Settings
+from agents.emotion.fast import FastReader
+from agents.llm.client import LLMClient
+from agents.services.insights import Insights
+from agents.services.root import Overrides, Root
+from tests.fakes import ScriptedChatModel
+from tests.integration.app.conftest import (
+    RoutedScript,
+    RunningApp,
+    choose,
+    prepare_data,
+    screenshot,
+    serve,
+    sign_in,
+)
+from tests.integration.conftest import free_port
+
+DEMO_CUSTOMERS = 30
+
+
+@pytest.fixture(scope="module")
+def insights_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    folder = tmp_path_factory.mktemp("insights-app")
+    settings = Settings(
+        data_dir=folder / "data",
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        demo_mode=True,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    prepare_data(settings)
+    workspace = Root(
+        settings, Overrides(llm=LLMClient(settings, ScriptedChatModel(script=RoutedScript([]))))
+    ).workspace
+    path = folder / "demo.jsonl"
+    write_demo(path, customers=DEMO_CUSTOMERS)
+    ins = Insights(workspace.store)
+    parts = AnalysisParts(FastReader(), ins.taxonomy, ins.stages, packaged_rules())
+    Analyzer(workspace.store.analysis, parts).run(InputFile(path, "jsonl", {}), source="demo")
+    yield from serve(workspace, settings)
+
+
+def insights(app: RunningApp) -> Insights:
+    return Insights(app.workspace.store)
+
+
+def test_figures_filters_and_drill_down(insights_app: RunningApp, page: Page) -> None:
+    ins = insights(insights_app)
+    everything = ins.report(Filters())
+    by_email = ins.report(Filters(channels=frozenset({"email"})))
+    assert 0 < len(by_email.conversations) < len(everything.conversations)
+    outage_alerts = [a for a in everything.alerts if a.key == "outage"]
+    assert outage_alerts, "the planted spike raised no alert"
+
+    sign_in(page, insights_app.url, "admin@demo")
+    page.get_by_role("tab", name="Analyse").click()
+    summary = page.locator("#insights-summary")
+    expect(summary).to_contain_text(f"{len(everything.conversations)} conversations")
+    expect(page.locator("#insights-drivers")).to_contain_text("Panne, coupure")
+    expect(page.locator("#insights-alerts")).to_contain_text("Panne, coupure")
+    expect(page.locator("#insights-by-stage")).to_contain_text("Hors CRM")
+    screenshot(page, "7-insights")
+
+    choose(page, "insights-channels", "email")
+    page.keyboard.press("Escape")
+    page.locator("#insights-apply").click()
+    expect(summary).to_contain_text(f"{len(by_email.conversations)} conversations")
+
+    # Drill down: the first driver's row, under the e-mail filter.
+    first = by_email.drivers[0]
+    expected = ins.verbatims(Filters(channels=frozenset({"email"})), driver=first.driver, limit=30)
+    page.locator("#insights-drivers tbody tr").first.locator("td").first.click()
+    verbatims = page.locator("#insights-verbatims")
+    title = ins.taxonomy.title(first.driver, "fr")
+    expect(verbatims).to_contain_text(f"Verbatims — {title} ({len(expected)})")
+    expect(verbatims.locator("li.verbatim")).to_have_count(len(expected))
+    expect(verbatims.locator("li.verbatim").first).to_contain_text(expected[0].text[:40])
+    if expected[0].spans:
+        expect(verbatims.locator("li.verbatim").first.locator("mark").first).to_be_visible()
+    screenshot(page, "7-insights-drill-down")
+
+    page.locator("#language").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Insights")).to_be_visible()
+    expect(page.locator("#insights-drivers")).to_contain_text("Outage")
+
+
+def test_every_table_exports_as_csv(insights_app: RunningApp, page: Page) -> None:
+    sign_in(page, insights_app.url, "admin@demo")
+    page.get_by_role("tab", name="Analyse").click()
+    expect(page.locator("#insights-summary")).to_contain_text("conversations")
+    page.locator("#insights-export").click()
+    files = page.locator("#insights-files")
+    for name in ("drivers", "stages", "segments", "channels", "languages", "topics", "alerts"):
+        expect(files).to_contain_text(re.compile(rf"insights-{name}\.csv"))
+
+
+def test_the_exported_drivers_table_holds_the_figures(
+    insights_app: RunningApp, tmp_path: Path
+) -> None:
+    ins = insights(insights_app)
+    report = ins.report(Filters())
+    paths = {p.name: p for p in ins.export(ins.tables(report, "en"), tmp_path)}
+    lines = paths["insights-drivers.csv"].read_text("utf-8-sig").splitlines()
+    assert lines[0].startswith("driver,conversations,share_of_negative")
+    assert len(lines) == 1 + len(report.drivers)
+    assert any(line.startswith("Outage,") for line in lines[1:])
