@@ -75,7 +75,7 @@ def test_figures_filters_and_drill_down(insights_app: RunningApp, page: Page) ->
     expect(summary).to_contain_text(f"{len(everything.conversations)} conversations")
     expect(page.locator("#insights-drivers")).to_contain_text("Panne, coupure")
     expect(page.locator("#insights-alerts")).to_contain_text("Panne, coupure")
-    expect(page.locator("#insights-by-stage")).to_contain_text("Hors CRM")
+    expect(page.locator("#insights-by-stage")).to_contain_text("Client établi")
     screenshot(page, "7-insights")
 
     choose(page, "insights-channels", "email")
