@@ -1,9 +1,14 @@
 """The support turn as a LangGraph graph: one thread per turn (docs/turn-lifecycle.md).
 
-    load_context → read_emotion → retrieve → assess → route
+    load_context → (read_emotion ∥ retrieve ∥ assess) → route
     route: escalate → handoff → END, otherwise → draft → check
     check: blocking finding → draft again (bounded), or → handoff; else → approve
     approve: accept / edit / reject → commit → END; respond → draft (bounded); take over → handoff
+
+The emotion reading, the retrieval and the assessment depend only on what `load_context`
+read, so they run side by side (one LangGraph superstep, a thread each) and `route` waits
+for all three: the assessment's model call no longer waits behind the reader and Chroma
+(`build_support_graph(fan_out=False)` keeps the old chain, for comparison).
 
 A turn starts from its stored inbound message (`Intake` stored it, with the turn, before
 anything reads it): `load_context` reads it back by id. Retrieval runs before routing
@@ -27,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -113,6 +118,15 @@ class SupportInput(TypedDict):
     already has the conversation."""
 
 
+def merge_notes(current: list[str] | None, update: list[str]) -> list[str]:
+    """The `tried` notes: an empty list starts the turn's notes afresh (`load_context`);
+    otherwise a node's notes (its copy of the notes so far, plus its own) are added to
+    the current ones, so nodes running side by side each keep theirs."""
+    if not update or not current:
+        return list(update)
+    return [*current, *(note for note in update if note not in current)]
+
+
 class SupportState(SupportInput, total=False):
     """The turn's state. Every field is reset by `load_context` at the start of a turn."""
 
@@ -148,8 +162,8 @@ class SupportState(SupportInput, total=False):
     """Drafts made after the first one (bounded by the policy's `max_redrafts`)."""
     instruction: str
     """What the next draft must change (from the check or from the human)."""
-    tried: list[str]
-    """What was attempted this turn, for the handoff package."""
+    tried: Annotated[list[str], merge_notes]
+    """What was attempted this turn, for the handoff package (merged: see `merge_notes`)."""
     approval: ApprovalRecord | None
     outcome: Outcome
     handoff: HandoffPackage | None
@@ -623,14 +637,20 @@ DESTINATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+PARALLEL_READS = ("read_emotion", "retrieve", "assess")
+"""The nodes that only need `load_context`'s values: run side by side, joined at `route`."""
+
+
 def build_support_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     *,
     default_deps: Callable[[], SupportDeps] | None = None,
+    fan_out: bool = True,
 ) -> CompiledStateGraph[SupportState, SupportDeps, SupportInput, SupportOutput]:
     """The compiled support graph. Runs get their `SupportDeps` as context; `default_deps`
     gives the ones used when a run brings none (LangGraph's server and Studio run the graph
-    that `agents/studio.py` builds this way)."""
+    that `agents/studio.py` builds this way). `fan_out=False`: the reading, the retrieval
+    and the assessment one after another (the measured baseline, `bench.load --compare`)."""
     builder = StateGraph(
         SupportState,
         context_schema=SupportDeps,
@@ -641,10 +661,15 @@ def build_support_graph(
         action = node if default_deps is None else _with_default_context(node, default_deps)
         builder.add_node(node.__name__, action, destinations=DESTINATIONS.get(node.__name__))
     builder.add_edge(START, "load_context")
-    builder.add_edge("load_context", "read_emotion")
-    builder.add_edge("read_emotion", "retrieve")
-    builder.add_edge("retrieve", "assess")
-    builder.add_edge("assess", "route")
+    if fan_out:
+        for name in PARALLEL_READS:
+            builder.add_edge("load_context", name)
+        builder.add_edge(list(PARALLEL_READS), "route")
+    else:
+        builder.add_edge("load_context", "read_emotion")
+        builder.add_edge("read_emotion", "retrieve")
+        builder.add_edge("retrieve", "assess")
+        builder.add_edge("assess", "route")
     builder.add_conditional_edges("route", after_route)
     builder.add_conditional_edges("draft", after_draft)
     builder.add_edge("commit", END)
