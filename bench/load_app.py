@@ -35,7 +35,7 @@ from agents.services.root import Overrides, Root
 from agents.support.intake import InboundEnvelope
 from bench.common import bench_settings, free_port
 from bench.load import quantiles, rss_mib
-from bench.web import CALM, SlowDraftModel
+from bench.web import CALM, SlowDraftModel, handler
 from tools.crm.seed import seed_demo
 from tools.crm.throwaway import scratch_database, throwaway_postgres
 from web.app import create_app
@@ -107,6 +107,7 @@ class AppSeries:
     db: str
     n: int
     seconds: float = 0.0
+    listed: list[float] = field(default_factory=list)
     opened: list[float] = field(default_factory=list)
     decided: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -115,12 +116,14 @@ class AppSeries:
     rss_end: float = 0.0
 
     def line(self) -> str:
+        q50, q95 = quantiles(self.listed)
         o50, o95 = quantiles(self.opened)
         d50, d95 = quantiles(self.decided)
         locked = self.locked_logged + sum(LOCKED in f for f in self.failures)
         return (
             f"app on {self.db:<8} N={self.n:>2}: {len(self.decided):>3} decisions in "
-            f"{self.seconds:5.1f} s; open a conversation p50 {o50:6.0f} ms p95 {o95:6.0f} ms; "
+            f"{self.seconds:5.1f} s; read the queue p50 {q50:5.0f} ms p95 {q95:5.0f} ms; "
+            f"open a conversation p50 {o50:6.0f} ms p95 {o95:6.0f} ms; "
             f"decide p50 {d50:6.0f} ms p95 {d95:6.0f} ms; failed events {len(self.failures)}; "
             f"'{LOCKED}' {locked}; RSS {self.rss_start:.0f} → {self.rss_end:.0f} MiB"
         )
@@ -154,9 +157,11 @@ def app_series(db: str, n: int, seconds: float, word_s: float) -> AppSeries:
             seed_demo(root.store, customers=n + 5)
             seed_demo_accounts(root.accounts)
             root.knowledge.search("colis")  # index the packaged documents before timing
-            running = start(create_app(root.workspace), "127.0.0.1", free_port())
+            app = create_app(root.workspace)
+            running = start(app, "127.0.0.1", free_port())
+            root.workspace.start()  # the embedded turn workers, as `make run` has them
             try:
-                _agents(root, running.url, series, seconds)
+                _agents(root, app, running.url, series, seconds)
             finally:
                 running.stop()
         finally:
@@ -166,10 +171,10 @@ def app_series(db: str, n: int, seconds: float, word_s: float) -> AppSeries:
     return series
 
 
-def _agents(root: Root, url: str, series: AppSeries, seconds: float) -> None:
+def _agents(root: Root, app: Any, url: str, series: AppSeries, seconds: float) -> None:
     agents = [Agent(url, "agent@demo") for _ in range(series.n)]
     config = agents[0].config
-    select = event_of(config, "queue", "input")
+    refresh, select = handler(app, "refresh_queue"), handler(app, "select")
     approve = event_of(config, "approve", "click")
     conversations = [
         root.store.open_conversation(f"C{i + 2:05d}", channel="email", subject="Commande")
@@ -188,16 +193,22 @@ def _agents(root: Root, url: str, series: AppSeries, seconds: float) -> None:
         )
         if received.turn_id is None:
             raise RuntimeError("no turn queued: the conversation is with a person")
+        deadline = time.monotonic() + 300
         while True:  # the agent waits for the draft (the page's queue refresh does this)
             turn = root.store.turns.turn(received.turn_id)
             if turn.status not in ("queued", "running"):
                 break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"turn {turn.id} still {turn.status} after 300 s")
             time.sleep(0.2)
         if turn.status != "awaiting_approval" or not turn.interrupt_id:
             root.support.give_back(conversation_id, "bench@load")  # handed off: next one
             return
+        listed = time.perf_counter()
+        ok, error = agent.event(refresh, ["Français", None])  # the page's queue, re-read
         started = time.perf_counter()
-        ok, error = agent.event(select, ["Français", conversation_id])
+        if ok:
+            ok, error = agent.event(select, ["Français", conversation_id])
         opened = time.perf_counter()
         if ok:
             ok, error = agent.event(
@@ -208,6 +219,7 @@ def _agents(root: Root, url: str, series: AppSeries, seconds: float) -> None:
             if not ok:
                 series.failures.append(error[:200])
             elif timed:
+                series.listed.append((started - listed) * 1000)
                 series.opened.append((opened - started) * 1000)
                 series.decided.append((done - opened) * 1000)
 
