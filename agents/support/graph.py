@@ -304,7 +304,7 @@ def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
     then it can only add to what the code found (a failure leaves the code's assessment)."""
     deps = _deps(runtime)
     text = state["message"].text
-    code = deps.assessor.assess(text, state["reading"])
+    code = deps.assessor.assess(text)  # beside the emotion reading (fan-out), not after it
     if not deps.model_profile.trusts("assessment"):
         return {"assessment": code}
     messages = prompts.load("support_assess").render(
