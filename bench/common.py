@@ -36,3 +36,20 @@ def median_ms(run: Callable[[], object], repeat: int) -> float:
         run()
         timings.append((time.perf_counter() - start) * 1000)
     return statistics.median(timings)
+
+
+def quantiles(values: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank); NaN for no values."""
+    if not values:
+        return float("nan"), float("nan")
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def rss_mib() -> float:
+    """This process's resident memory (Linux `/proc`), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

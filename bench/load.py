@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import statistics
 import tempfile
 import threading
 import time
@@ -52,7 +51,7 @@ from agents.services.root import Overrides, Root
 from agents.support.intake import InboundEnvelope
 from agents.support.schemas import ApprovalDecision
 from agents.support.worker import TurnResult
-from bench.common import bench_settings
+from bench.common import bench_settings, quantiles
 from bench.support import MESSAGES, InstantChatModel
 from tools.crm.seed import seed_demo
 
@@ -165,23 +164,6 @@ def _start(call: Call) -> float:
 
 
 # --- figures ---------------------------------------------------------------------------------
-def quantiles(values: list[float]) -> tuple[float, float]:
-    """Median and 95th percentile (nearest rank); NaN for no values."""
-    if not values:
-        return float("nan"), float("nan")
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p95
-
-
-def rss_mib() -> float:
-    """This process's resident memory (Linux `/proc`), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 @dataclass
 class Turn:
     received: float

@@ -33,8 +33,7 @@ from agents.llm.client import LLMClient
 from agents.services.accounts import DEMO_PASSWORD, seed_demo_accounts
 from agents.services.root import Overrides, Root
 from agents.support.intake import InboundEnvelope
-from bench.common import bench_settings, free_port
-from bench.load import quantiles, rss_mib
+from bench.common import bench_settings, free_port, quantiles, rss_mib
 from bench.web import CALM, SlowDraftModel, handler
 from tools.crm.seed import seed_demo
 from tools.crm.throwaway import scratch_database, throwaway_postgres
