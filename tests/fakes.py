@@ -17,6 +17,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+SCRIPTED_PROFILE = "mistral-small-24b"
+"""The model profile the tests of model-driven paths give their scripted model: one that
+trusts the model to assess, read, summarise and draft (`agents/core/model_profiles.yaml`);
+on the embedded profile, code would draft instead and the script would not be asked."""
+
 
 @dataclass
 class Call:

@@ -10,6 +10,7 @@ SQLite, the knowledge base indexed in an embedded Chroma, the real fast emotion 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import uuid
@@ -28,7 +29,7 @@ from agents.services.accounts import AccountStore, seed_demo_accounts
 from agents.services.root import Overrides, Root
 from agents.services.workspace import Workspace
 from knowledge import KNOWLEDGE_DIR
-from tests.fakes import Call, Script, ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, Call, Script, ScriptedChatModel
 from tests.integration.conftest import free_port
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
@@ -75,6 +76,7 @@ GESTURE_DRAFT = (
 
 
 INSTRUCTION = "Plus court, proposez un rappel."
+PASSAGE_ID = re.compile(r'<passage id="([^"]+)"')
 
 OFFER_FACTS = "Lumio Fibre 2G : 2 Gbit/s, 39,99 € par mois, engagement 12 mois."
 CLEAN_VARIANT = {
@@ -120,7 +122,15 @@ class RoutedScript(Script):
                 return json.dumps(chosen, ensure_ascii=False)
             return ASSESSMENT
         prompt = "\n".join(str(m.content) for m in messages)
-        return REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
+        draft = REDRAFT if INSTRUCTION in prompt else FIRST_DRAFT
+        return f"{draft}{cited(prompt)}"
+
+
+def cited(prompt: str) -> str:
+    """A citation of the first passage the draft prompt shows (a model that follows the
+    prompt cites its source; a draft citing none would be blocked), else nothing."""
+    found = PASSAGE_ID.search(prompt)
+    return f" [{found.group(1)}]" if found else ""
 
 
 @dataclass
@@ -173,6 +183,7 @@ def scripted_app(install_folder: Path) -> Iterator[RunningApp]:
     settings = Settings(
         data_dir=install_folder,
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: the model is scripted
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         marketing_llm_compliance=False,  # the studio's flags come from the code rules
         demo_mode=True,  # the demo accounts, as `make run` has them
         _env_file=None,  # type: ignore[call-arg]

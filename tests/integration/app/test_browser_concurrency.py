@@ -22,7 +22,7 @@ from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.services.root import Overrides, Root
 from agents.support.intake import InboundEnvelope
-from tests.fakes import ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import (
     FIRST_DRAFT,
     RoutedScript,
@@ -75,6 +75,7 @@ def held_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("app-concurrency"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens: scripted model
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         demo_mode=True,
         draft_preview_interval_s=0.1,
         _env_file=None,  # type: ignore[call-arg]

@@ -21,7 +21,7 @@ from agents.emotion.fast import FastReader
 from agents.llm.client import LLMClient
 from agents.services.insights import Insights
 from agents.services.root import Overrides, Root
-from tests.fakes import ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import (
     RoutedScript,
     RunningApp,
@@ -42,6 +42,7 @@ def insights_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAp
     settings = Settings(
         data_dir=folder / "data",
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         demo_mode=True,
         _env_file=None,  # type: ignore[call-arg]
     )

@@ -30,7 +30,7 @@ from agents.llm.client import LLMClient
 from agents.services.root import Overrides, Root
 from agents.services.workspace import Workspace
 from evals.simulators.chatwoot import ChatwootSimulator
-from tests.fakes import ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import RoutedScript
 from tests.integration.conftest import free_port
 from tests.integration.reliability.proc import open_root
@@ -110,6 +110,7 @@ def chatwoot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chatwoot]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("chatwoot"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # the model is scripted
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         chatwoot_base_url=simulator.url,
         chatwoot_api_token=SecretStr(TOKEN),
         chatwoot_webhook_secret=SecretStr(SECRET),
@@ -160,6 +161,7 @@ def mail_settings(folder: Path, dovecot: Dovecot, smtp: SmtpDrop, **extra: objec
     values: dict[str, object] = {
         "data_dir": folder,
         "llm_base_url": "http://127.0.0.1:9/v1",  # never called: scripted
+        "llm_profile": SCRIPTED_PROFILE,
         "imap_host": dovecot.host,
         "imap_port": dovecot.port,
         "imap_user": SUPPORT,

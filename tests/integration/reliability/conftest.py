@@ -23,6 +23,7 @@ import pytest
 from agents.core.config import Settings
 from agents.services.root import Root
 from agents.support.intake import InboundEnvelope
+from tests.fakes import SCRIPTED_PROFILE
 from tests.integration.conftest import postgres_database
 from tests.integration.reliability import proc
 from tests.integration.reliability.proc import open_root
@@ -135,6 +136,7 @@ def make_world(folder: Path, backend: str, database_url: str | None) -> World:
         turn_lease_s=LEASE_S,
         delivery_lease_s=LEASE_S,
         llm_base_url="http://127.0.0.1:9/v1",
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         _env_file=None,  # type: ignore[call-arg]
     )
     CRMStore.from_settings(settings).close()  # the schema, once, before any process

@@ -95,7 +95,9 @@ def join(
         "data": data,
         "fn_index": fn_index,
         "session_hash": session_hash,
-        "event_data": None,
+        # What a browser sends with a `.select` event (other events ignore it): the handler
+        # of a select needs it before the guard can even refuse the caller.
+        "event_data": {"index": 0, "value": None, "selected": True},
         "trigger_id": None,
     }
     return client.post("/gradio_api/queue/join", json=body), session_hash

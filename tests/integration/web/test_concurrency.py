@@ -22,7 +22,7 @@ from agents.services.accounts import AccountStore, SignInCheck
 from agents.services.root import Overrides, Root
 from agents.services.sessions import SignInDesk
 from agents.support.schemas import InboundMessage
-from tests.fakes import ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import RoutedScript, prepare_data
 from tests.integration.conftest import free_port
 from tests.integration.web.conftest import (
@@ -91,6 +91,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, held: HeldDraft) -> Iterato
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("web-concurrency"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # the model is scripted
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         demo_mode=True,
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -153,9 +154,10 @@ def test_reads_decisions_and_sign_ins_do_not_wait_behind_a_draft(
         opened = call(b, select_one, ["Français", other], page_b)
         assert opened.success and CALM in str(opened.data)
         # B decides on it: the approval is recorded while A's draft is still held.
-        # The last input is the page's state (the draft it showed): Gradio keeps it on the
+        # Language, conversation, draft, instruction, override reason, then the page's state
+        # (the draft it showed): Gradio keeps that on the
         # server for this page session, so the client sends None.
-        decided = call(b, approve, ["Français", other, "", "", None], page_b)
+        decided = call(b, approve, ["Français", other, "", "", "", None], page_b)
         assert decided.success, decided.output
         with ws.store.reading() as session:
             [approval] = session.scalars(select(Approval).where(Approval.conversation_id == other))

@@ -19,7 +19,7 @@ from agents.core.config import Settings
 from agents.llm.client import LLMClient
 from agents.services.accounts import TABS_BY_ROLE, AccountStore, seed_demo_accounts
 from agents.services.root import Overrides, Root
-from tests.fakes import ScriptedChatModel
+from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import RoutedScript
 from tests.integration.conftest import free_port
 from tests.integration.web.conftest import (
@@ -47,6 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("web-auth"),
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",  # the model is scripted
+        llm_profile=SCRIPTED_PROFILE,  # a profile that lets the scripted model draft
         demo_mode=True,
         app_max_upload_mb=UPLOAD_LIMIT_MB,
         _env_file=None,  # type: ignore[call-arg]
@@ -157,10 +158,13 @@ def test_an_allowed_event_answers_with_the_data(served: Served) -> None:
         opened = call(agent, by_name["open_page"], [])
         assert opened.success
         assert "Alex Agent" in str(opened.data[0])
-        cards = call(
-            agent, by_name["show_checked"], default_inputs(config, by_name["show_checked"])
-        )
-        assert cards.success and isinstance(cards.data[0], str)
+        [handoffs, *_] = [
+            index
+            for index, fn in page.fns.items()
+            if fn.name == "refresh_view" and getattr(fn.fn, REQUIRED_TAB) == "handoffs"
+        ]
+        cards = call(agent, handoffs, default_inputs(config, handoffs))
+        assert cards.success and any(isinstance(item, dict) for item in cards.data)
 
 
 def test_a_revoked_or_changed_session_is_refused_at_the_next_event(served: Served) -> None:
