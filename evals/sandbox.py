@@ -21,6 +21,7 @@ it. Both are taken out when the case ends.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -208,6 +209,9 @@ class Sandbox:
             )
             try:
                 service = world.support
+                # open the knowledge base now, under the lock: two embedded Chroma clients
+                # opened at once on one folder race (a turn's first search would open it)
+                world.knowledge  # noqa: B018
             except BaseException:
                 world.close()
                 raise
@@ -302,7 +306,7 @@ class Sandbox:
     def _plant_document(self, doc_id: str, plant: Plant, lang: str) -> None:
         assert plant.passage is not None
         body = (
-            f"---\nid: {doc_id}\ntitle: {plant.passage.title}\nlang: {lang}\n"
+            f"---\nid: {doc_id}\ntitle: {json.dumps(plant.passage.title)}\nlang: {lang}\n"
             f'version: "1.0"\nupdated: 2026-12-01\ntopic: support\n---\n\n'
             f"# {plant.passage.title}\n\n{plant.passage.text}\n"
         )
@@ -310,7 +314,10 @@ class Sandbox:
             kb = self._knowledge_base()
             folder = self._kb_folder()
             (folder / f"{doc_id}.md").write_text(body, "utf-8")
-            kb.ingest(folder)
+            report = kb.ingest(folder)
+        skipped = [f.path for f in report.skipped if doc_id in f.path]
+        if skipped:
+            raise ValueError(f"the planted document was not indexed: {skipped}")
 
     def _unplant_document(self, doc_id: str) -> None:
         with self._kb_lock:
