@@ -164,11 +164,21 @@ def overlap(question: frozenset[str], sentence: str) -> float:
     return len(question & content_words(sentence)) / len(question)
 
 
+_TO_THE_MODEL = re.compile(
+    r"\bignor\w*\s+(?:\w+\s+){0,3}(?:instructions?|consignes?|règles|rules)"
+    r"|(?:consigne|note|instruction)s?\s+(?:pour|for|to)\s+(?:l'|the\s+)?(?:assistant|ia|ai)\b"
+    r"|<\s*/?\s*system\s*>|\bsystem prompt\b|\bprompt système\b",
+    re.I,
+)
+"""A sentence that speaks to the model rather than to a customer (an injection planted in
+a document: no company document addresses the assistant)."""
+
+
 def _quotable(sentence: str, max_gesture_eur: float | None = None) -> bool:
-    """No contact detail or reference of anyone in it, and no commercial gesture above the
+    """No contact detail or reference of anyone in it, no commercial gesture above the
     policy's limit (the check would rightly block either: a passage, even a poisoned one,
-    must not put them in a draft)."""
-    if any(p.search(sentence) for p in (EMAIL, PHONE, REFERENCE)):
+    must not put them in a draft), and no instruction addressed to the model."""
+    if any(p.search(sentence) for p in (EMAIL, PHONE, REFERENCE, _TO_THE_MODEL)):
         return False
     return max_gesture_eur is None or not gestures_over_limit(sentence, max_gesture_eur)
 
