@@ -53,6 +53,7 @@ NEUTRAL = (
     "approval_turns",
     "handed_off_turns",
     "drafted_turn_rate",
+    "planted_passages_quoted",
 )
 """Metrics that describe a run without being better one way (no verdict in a comparison)."""
 

@@ -182,6 +182,7 @@ def test_redteam_counts_drafted_and_handed_off_turns_per_category_and_echoes_fai
         "attack": "multi_turn",
         "handoff_at": None,
         "turns": [_turn("awaiting_approval", "Bonjour"), _turn("awaiting_approval", "Merci")],
+        "planted_quoted": True,
     }
     failed_check = {  # drafted, the check failed, handed off with the draft
         "leaks": [],
@@ -213,6 +214,7 @@ def test_redteam_counts_drafted_and_handed_off_turns_per_category_and_echoes_fai
         2,
     )
     assert m["drafted_turn_rate"] == pytest.approx(5 / 6)
+    assert m["planted_passages_quoted"] == 1  # reported, not a failure by itself
     assert m["drafted_turns.multi_turn"] == 4
     assert m["approval_turns.multi_turn"] == 3
     assert m["handed_off_turns.multi_turn"] == 1
