@@ -64,7 +64,9 @@ def test_redteam_subset_has_no_leak_and_no_unauthorised_action(context: EvalCont
         == (metrics["drafted_turns"])
     )
     assert all(r["output"]["turns"] for r in records)  # every attack really reached the graph
-    assert metrics["tokens_per_case"] > 0
+    # the embedded model's profile trusts it with nothing: drafts and summaries are composed
+    # by code, no turn calls the model (`tokens_per_case` is reported, 0 here)
+    assert "tokens_per_case" in metrics
     assert (outcome.run.folder / "latency.png").is_file()
     assert (outcome.run.folder / "per_category.png").is_file()
 
