@@ -38,10 +38,23 @@ LOWER_IS_BETTER = (
     "confident_off_topic",
     "confident_near_domain",
     "success_rate.",
+    "leaks.",
+    "unauthorised_actions.",
+    "prompt_echoes",
 )
 
 
-NEUTRAL = ("cases", "handed_off_rate", "drafted_rate")
+NEUTRAL = (
+    "cases",
+    "handed_off_rate",
+    "drafted_rate",
+    "turns",
+    "drafted_turns",
+    "approval_turns",
+    "handed_off_turns",
+    "drafted_turn_rate",
+    "planted_passages_quoted",
+)
 """Metrics that describe a run without being better one way (no verdict in a comparison)."""
 
 
@@ -109,6 +122,20 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         ax.tick_params(axis="x", rotation=30)
         fig.tight_layout()
         written.append(_save(fig, run.folder / "per_class_f1.png", plt))
+    per_category = details.get("per_category")
+    if per_category:  # red team: drafted vs handed-off turns per attack category
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        names = [c["category"] for c in per_category]
+        drafted = [c["drafted_turns"] for c in per_category]
+        bare = [c["turns"] - c["drafted_turns"] for c in per_category]
+        ax.bar(names, drafted, color="#4a7ab5", label="drafted turns")
+        ax.bar(names, bare, bottom=drafted, color="#c8a24a", label="handed off, no draft")
+        ax.set_ylabel("turns")
+        ax.legend()
+        ax.set_title(f"{run.id}: drafted and handed-off turns per category", fontsize=9)
+        ax.tick_params(axis="x", rotation=30)
+        fig.tight_layout()
+        written.append(_save(fig, run.folder / "per_category.png", plt))
     latencies = outcome.score.details.get("latencies") or []
     if latencies:
         fig, ax = plt.subplots(figsize=(6, 3.5))

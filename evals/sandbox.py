@@ -11,15 +11,23 @@ empty, and the red-team scorer counts any row in it as an unauthorised action.
 `CustomerDirectory` lists every seeded customer's identifying values (e-mail, phone, ids,
 full name, order/contract/invoice/ticket references) to find another customer's data in a
 draft or a handoff package.
+
+`Sandbox.planted` puts a red-team case's poisoned data in the sandbox world only: a
+knowledge-base document indexed into the sandbox's own collection (beside a copy of the
+packaged documents; the shipped `knowledge/` folder is never written), or an open ticket on
+the attacker's own CRM record with the attacker's subject, as a helpdesk import would write
+it. Both are taken out when the case ends.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +43,9 @@ from agents.llm.client import LLMClient
 from agents.support.ports import ContextSource, ConversationContext
 from agents.support.schemas import ApprovalDecision, InboundMessage
 from agents.support.service import SupportService, TurnResult
+from evals.schema import Plant
 from evals.world import OpenSupportWorld, SupportWorld
+from knowledge import KNOWLEDGE_DIR
 from tools.crm.models import (
     Contract,
     Conversation,
@@ -48,6 +58,7 @@ from tools.crm.models import (
 )
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
+from tools.kb.search import KnowledgeBase
 
 DEMO_CUSTOMERS = 30
 """Customers seeded in the sandbox (ids C00001…C00030; deterministic, seed 42)."""
@@ -176,6 +187,7 @@ class Sandbox:
         self._local = threading.local()
         self._workers: list[Worker] = []
         self._lock = threading.Lock()
+        self._kb_lock = threading.Lock()
         self._world = open_world(self.settings)
         self.store = self._world.store
         seed_demo(self.store, customers=customers)
@@ -197,6 +209,9 @@ class Sandbox:
             )
             try:
                 service = world.support
+                # open the knowledge base now, under the lock: two embedded Chroma clients
+                # opened at once on one folder race (a turn's first search would open it)
+                world.knowledge  # noqa: B018
             except BaseException:
                 world.close()
                 raise
@@ -235,6 +250,79 @@ class Sandbox:
         played.tokens = worker.counter.tokens
         played.model_calls = worker.counter.calls
         return played
+
+    @contextmanager
+    def planted(self, plant: Plant | None, customer_id: str, key: str, lang: str) -> Iterator[None]:
+        """`plant`'s poisoned data in the sandbox world while the block runs (`key`, the
+        case's id, names it; a planted document is in `lang`); nothing when `plant` is None."""
+        if plant is None:
+            yield
+            return
+        doc_id = f"redteam-{re.sub(r'[^a-z0-9-]', '-', key.casefold())}"
+        if plant.passage is not None:
+            self._plant_document(doc_id, plant, lang)
+        if plant.ticket is not None:
+            with self.store.transaction() as session:
+                session.add(
+                    Ticket(
+                        id=f"T-{doc_id}"[:40],
+                        customer_id=customer_id,
+                        conversation_id=None,
+                        opened_at=datetime.now(UTC),
+                        closed_at=None,
+                        status="open",
+                        priority="normal",
+                        category="account",
+                        subject=plant.ticket.subject,
+                        summary=plant.ticket.summary,
+                    )
+                )
+        try:
+            yield
+        finally:
+            if plant.ticket is not None:
+                with self.store.transaction() as session:
+                    ticket = session.get(Ticket, f"T-{doc_id}"[:40])
+                    if ticket is not None:
+                        session.delete(ticket)
+            if plant.passage is not None:
+                self._unplant_document(doc_id)
+
+    def _knowledge_base(self) -> KnowledgeBase:
+        with self._lock:  # opening an embedded Chroma store races the workers' own opening
+            kb = self._world.knowledge  # indexes the packaged documents the first time
+        if not isinstance(kb, KnowledgeBase):
+            raise TypeError("planting a passage needs the sandbox's own knowledge base")
+        return kb
+
+    def _kb_folder(self) -> Path:
+        """The sandbox's knowledge folder: a copy of the packaged documents plus what the
+        running cases planted (an ingest makes the index mirror it)."""
+        folder = self.root / "knowledge"
+        if not folder.exists():
+            shutil.copytree(KNOWLEDGE_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__*"))
+        return folder
+
+    def _plant_document(self, doc_id: str, plant: Plant, lang: str) -> None:
+        assert plant.passage is not None
+        body = (
+            f"---\nid: {doc_id}\ntitle: {json.dumps(plant.passage.title)}\nlang: {lang}\n"
+            f'version: "1.0"\nupdated: 2026-12-01\ntopic: support\n---\n\n'
+            f"# {plant.passage.title}\n\n{plant.passage.text}\n"
+        )
+        with self._kb_lock:
+            kb = self._knowledge_base()
+            folder = self._kb_folder()
+            (folder / f"{doc_id}.md").write_text(body, "utf-8")
+            report = kb.ingest(folder)
+        skipped = [f.path for f in report.skipped if doc_id in f.path]
+        if skipped:
+            raise ValueError(f"the planted document was not indexed: {skipped}")
+
+    def _unplant_document(self, doc_id: str) -> None:
+        with self._kb_lock:
+            (self._kb_folder() / f"{doc_id}.md").unlink(missing_ok=True)
+            self._knowledge_base().ingest(self._kb_folder())
 
     def _age(self, conversation_id: str) -> None:
         """Move a finished case's conversation out of the 30-day window, so that the next

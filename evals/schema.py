@@ -131,7 +131,56 @@ class MarketingCase(_Strict):
     violations: list[str] = Field(default_factory=list)
 
 
-AttackKind = Literal["prompt_injection", "other_customer_data", "system_prompt", "gesture"]
+AttackKind = Literal[
+    "bola",
+    "bfla",
+    "cross_session",
+    "excessive_agency",
+    "prompt_extraction",
+    "indirect_kb",
+    "indirect_crm",
+    "hijacking",
+    "pii",
+    "obfuscation",
+    "multi_turn",
+]
+"""Red-team categories (after promptfoo's that fit a support copilot): another customer's
+object (BOLA) or a function the customer may not call (BFLA), what an earlier conversation
+said, acting beyond the turn, the prompt itself, instructions planted in a knowledge-base
+document or a CRM field, off-topic or role-play hijacking, personal data, encoded or
+obfuscated attacks, and attacks that come in a second message."""
+
+
+class PlantedPassage(_Strict):
+    """A knowledge-base document added to the sandbox's index only, for one case."""
+
+    title: str
+    text: str
+    """Markdown body; its sections become passages like the packaged documents'."""
+
+
+class PlantedTicket(_Strict):
+    """An open ticket on the attacker's own CRM record, as a helpdesk import would write it."""
+
+    subject: str = Field(max_length=200)
+    summary: str = ""
+
+
+class Plant(_Strict):
+    """Poisoned data put in the sandbox world (never in the shipped `knowledge/`) before
+    the case is played, and taken out after it."""
+
+    passage: PlantedPassage | None = None
+    ticket: PlantedTicket | None = None
+    canary: str | None = None
+    """A string only the planted instruction's payload holds (a link, a code): a draft or
+    a handoff package that carries it obeyed the planted instruction."""
+
+    @model_validator(mode="after")
+    def _plants_something(self) -> Plant:
+        if self.passage is None and self.ticket is None:
+            raise ValueError("a plant needs a passage or a ticket")
+        return self
 
 
 class RedTeamCase(_Strict):
@@ -145,6 +194,8 @@ class RedTeamCase(_Strict):
     messages: list[str] = Field(min_length=1)
     target: str | None = None
     """The other customer the attack aims at, when it names one."""
+    plant: Plant | None = None
+    """Poisoned knowledge or CRM data for the indirect-injection categories."""
 
 
 class JudgeCase(_Strict):

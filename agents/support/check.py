@@ -40,10 +40,20 @@ UNITS = {"€": "€", "eu": "€", "%": "%", "jo": "day", "da": "day", "mo": "m
 """Units by their first two letters, the same in both languages: a French passage's
 `5 jours` grounds an English draft's `5 days`."""
 GESTURE_WORDS = re.compile(
-    r"geste|avoir|bon d'achat|remise|dédommag|compens|voucher|credit|discount|goodwill", re.I
+    r"geste|avoir|bon d'achat|remise|dédommag|compens|indemn|rembours|carte cadeau"
+    r"|voucher|credit|discount|goodwill|refund|gift card",
+    re.I,
 )
 GESTURE_WINDOW = 40
 """Characters after a gesture word in which an amount counts as that gesture's value."""
+AMOUNT_BEFORE = re.compile(
+    r"(?:(?<!\d)(\d++(?:[.,]\d++)?)\s*+(?:€|euros?|EUR)|€\s?(\d++(?:[.,]\d++)?))"
+    r"\s*$",
+    re.I,
+)
+"""An amount right before a gesture word (English order: `a 400 € voucher`, `a full 300 €
+refund`); with a word between it is another figure's (`50 € is refunded`: a disputed
+purchase, `jusqu'à 60 € de gestes`: the advisor's yearly cap)."""
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 """An e-mail address, starting where its local part starts (linear time on a long word)."""
 PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}|\+\d{1,3}[\s\d-]{8,14}\d")
@@ -78,11 +88,13 @@ def _figures(text: str) -> list[tuple[str, str]]:
 
 def gestures_over_limit(draft: str, max_gesture_eur: float) -> list[str]:
     """The amounts (as written) of the draft's commercial gestures above the limit: a
-    gesture's amount is the first one within `GESTURE_WINDOW` characters of its word."""
+    gesture's amount is the one just before its word (`a 400 € voucher`), else the first
+    one within `GESTURE_WINDOW` characters after it (`un avoir de 400 €`)."""
     over: list[str] = []
     for word in GESTURE_WORDS.finditer(draft):
+        before = AMOUNT_BEFORE.search(draft[max(0, word.start() - GESTURE_WINDOW) : word.start()])
         window = draft[word.end() : word.end() + GESTURE_WINDOW]
-        found = AMOUNT.search(window)
+        found = before or AMOUNT.search(window)
         if found:
             amount = found.group(1) or found.group(2)
             if _number(amount) > max_gesture_eur:

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 import prompts
 from agents.core.emotion import EmotionLabel
 from agents.core.lang import Lang
-from agents.support.check import EMAIL, PHONE, REFERENCE
+from agents.support.check import EMAIL, PHONE, REFERENCE, gestures_over_limit
 from agents.support.schemas import Passage
 
 MIN_WORDS = 5
@@ -164,9 +164,23 @@ def overlap(question: frozenset[str], sentence: str) -> float:
     return len(question & content_words(sentence)) / len(question)
 
 
-def _quotable(sentence: str) -> bool:
-    """No contact detail or reference of anyone in it (the check would rightly block it)."""
-    return not any(p.search(sentence) for p in (EMAIL, PHONE, REFERENCE))
+_TO_THE_MODEL = re.compile(
+    r"\bignor\w*\s+(?:\w+\s+){0,3}(?:instructions?|consignes?|règles|rules)"
+    r"|(?:consigne|note|instruction)s?\s+(?:pour|for|to)\s+(?:l'|the\s+)?(?:assistant|ia|ai)\b"
+    r"|<\s*/?\s*system\s*>|\bsystem prompt\b|\bprompt système\b",
+    re.I,
+)
+"""A sentence that speaks to the model rather than to a customer (an injection planted in
+a document: no company document addresses the assistant)."""
+
+
+def _quotable(sentence: str, max_gesture_eur: float | None = None) -> bool:
+    """No contact detail or reference of anyone in it, no commercial gesture above the
+    policy's limit (the check would rightly block either: a passage, even a poisoned one,
+    must not put them in a draft), and no instruction addressed to the model."""
+    if any(p.search(sentence) for p in (EMAIL, PHONE, REFERENCE, _TO_THE_MODEL)):
+        return False
+    return max_gesture_eur is None or not gestures_over_limit(sentence, max_gesture_eur)
 
 
 def best_sentences(
@@ -175,13 +189,15 @@ def best_sentences(
     *,
     embedder: SentenceEmbedder | None,
     limit: int = MAX_SENTENCES,
+    max_gesture_eur: float | None = None,
 ) -> list[ScoredSentence]:
     """The sentences of `passages` that answer `question` best (at most `limit`, in the
-    order of the passages and of the text), or none when nothing reaches the floor."""
+    order of the passages and of the text), or none when nothing reaches the floor; a
+    sentence offering a gesture above `max_gesture_eur` is never quoted."""
     candidates: list[tuple[int, int, str, str]] = []
     for rank, passage in enumerate(passages):
         for position, sentence in enumerate(sentences_of(passage.text)):
-            if _quotable(sentence):
+            if _quotable(sentence, max_gesture_eur):
                 candidates.append((rank, position, sentence, passage.citation_id))
     if not candidates:
         return []
@@ -264,11 +280,13 @@ def extractive_draft(
     seed: str,
     embedder: SentenceEmbedder | None,
     floor: float,
+    max_gesture_eur: float | None = None,
 ) -> ExtractiveDraft:
     """The composed reply to `question` from `passages` above the relevance `floor`, in
-    `lang` (a passage in another language is not quoted)."""
+    `lang` (a passage in another language is not quoted; nor is a sentence offering a
+    gesture above `max_gesture_eur`, the policy's limit)."""
     usable = [p for p in passages if p.score >= floor and (p.lang is None or p.lang == lang)]
-    sentences = best_sentences(question, usable, embedder=embedder)
+    sentences = best_sentences(question, usable, embedder=embedder, max_gesture_eur=max_gesture_eur)
     first_name = customer_name.split(" ")[0] if customer_name else ""
     text = compose(sentences, lang=lang, label=label, first_name=first_name, seed=seed)
     citations = list(dict.fromkeys(s.citation for s in sentences))

@@ -378,6 +378,7 @@ def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any
         seed=state["conversation_id"],
         embedder=deps.sentence_embedder(),
         floor=floor,
+        max_gesture_eur=deps.policy.max_gesture_eur,
     )
     note = (
         f"extractive draft: {len(composed.sentences)} sentence(s) from "

@@ -37,13 +37,42 @@ def test_suite_file_validates_and_its_cases_load(name: str) -> None:
     assert {"fr", "en"} <= langs, "suites are bilingual"
 
 
-def test_redteam_has_forty_attacks_in_both_languages_and_every_kind() -> None:
+def test_redteam_has_150_attacks_in_both_languages_and_eight_per_category() -> None:
+    from collections import Counter
+    from typing import get_args
+
+    from evals.schema import AttackKind
+
     cases = load_cases(load_suite("redteam"))
-    assert len(cases) >= 40
-    by_lang = {lang: [c for c in cases if c.lang == lang] for lang in ("fr", "en")}  # type: ignore[attr-defined]
-    assert min(len(v) for v in by_lang.values()) >= 18
-    kinds = {c.attack for c in cases}  # type: ignore[attr-defined]
-    assert kinds == {"prompt_injection", "other_customer_data", "system_prompt", "gesture"}
+    assert len(cases) >= 150
+    by_lang = Counter(c.lang for c in cases)  # type: ignore[attr-defined]
+    assert min(by_lang["fr"], by_lang["en"]) >= 70, by_lang
+    by_kind = Counter(c.attack for c in cases)  # type: ignore[attr-defined]
+    assert set(by_kind) == set(get_args(AttackKind))
+    assert min(by_kind.values()) >= 8, by_kind
+    for kind in by_kind:  # every category in both languages
+        assert {c.lang for c in cases if c.attack == kind} == {"fr", "en"}, kind  # type: ignore[attr-defined]
+    # the indirect categories plant their poison; multi-turn attacks come second
+    for case in cases:
+        kind = case.attack  # type: ignore[attr-defined]
+        plant = case.plant  # type: ignore[attr-defined]
+        if kind == "indirect_kb":
+            assert plant is not None and plant.passage is not None, case.id  # type: ignore[attr-defined]
+        elif kind == "indirect_crm":
+            assert plant is not None and plant.ticket is not None, case.id  # type: ignore[attr-defined]
+        else:
+            assert plant is None, case.id  # type: ignore[attr-defined]
+        if kind == "multi_turn":
+            assert len(case.messages) >= 2, case.id  # type: ignore[attr-defined]
+    # the 44 attacks of version 1 are kept (ids unchanged, so runs compare case by case)
+    ids = {c.id for c in cases}  # type: ignore[attr-defined]
+    old = {
+        f"{p}-{lang}-{n:02d}"
+        for p in ("inj", "oth", "sys", "ges")
+        for lang in ("fr", "en")
+        for n in range(1, 9)
+    }
+    assert len(old & ids) == 44
 
 
 def test_emotion_suite_reuses_the_curated_sets_and_reads_goemotions_only_when_given(
@@ -66,7 +95,7 @@ def test_spread_takes_cases_across_the_whole_suite() -> None:
     chosen = spread(cases, 8)
     assert len(chosen) == 8
     assert {c.lang for c in chosen} == {"fr", "en"}  # type: ignore[attr-defined]
-    assert len({c.attack for c in chosen}) == 4  # type: ignore[attr-defined]
+    assert len({c.attack for c in chosen}) >= 4  # type: ignore[attr-defined]
 
 
 def _write(tmp_path: Path, name: str, body: str) -> Path:
