@@ -109,6 +109,8 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         ax.tick_params(axis="x", rotation=30)
         fig.tight_layout()
         written.append(_save(fig, run.folder / "per_class_f1.png", plt))
+    if details.get("overall") and "rules" in details:
+        written.append(_precision_recall(run, details, plt))
     latencies = outcome.score.details.get("latencies") or []
     if latencies:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -124,6 +126,46 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         fig.tight_layout()
         written.append(_save(fig, run.folder / "latency.png", plt))
     return written
+
+
+def _precision_recall(run: StoredRun, details: dict[str, Any], plt: Any) -> Path:
+    """Escalation: each rule's precision against its recall, and the overall point, with
+    the gates' lines (a rule never expected is drawn at recall 0, a rule that never fired
+    at precision 0, both hollow)."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for row in details["rules"]:
+        recall, precision = row["recall"], row["precision"]
+        known = recall is not None and precision is not None
+        x, y = recall or 0.0, precision or 0.0
+        ax.scatter(
+            [x],
+            [y],
+            s=30 + 8 * row["fired"],
+            facecolors="#4a7ab5" if known else "none",
+            edgecolors="#4a7ab5",
+            alpha=0.8,
+        )
+        ax.annotate(row["label"], (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    overall = details["overall"]
+    ax.scatter([overall["recall"]], [overall["precision"]], marker="*", s=220, color="#c0392b")
+    ax.annotate(
+        "overall",
+        (overall["recall"], overall["precision"]),
+        fontsize=8,
+        xytext=(6, -10),
+        textcoords="offset points",
+        color="#c0392b",
+    )
+    ax.axvline(0.95, color="grey", linestyle=":", linewidth=1)
+    ax.axhline(0.85, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlim(-0.03, 1.05)
+    ax.set_ylim(-0.03, 1.05)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    split = "+".join(details.get("splits", []))
+    ax.set_title(f"{run.id}: precision / recall per rule ({split})", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, run.folder / "precision_recall.png", plt)
 
 
 def _save(fig: Any, path: Path, plt: Any) -> Path:
