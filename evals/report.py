@@ -129,26 +129,26 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
 
 
 def _precision_recall(run: StoredRun, details: dict[str, Any], plt: Any) -> Path:
-    """Escalation: each rule's precision against its recall, and the overall point, with
-    the gates' lines (a rule never expected is drawn at recall 0, a rule that never fired
-    at precision 0, both hollow)."""
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for row in details["rules"]:
-        recall, precision = row["recall"], row["precision"]
-        known = recall is not None and precision is not None
-        x, y = recall or 0.0, precision or 0.0
-        ax.scatter(
-            [x],
-            [y],
-            s=30 + 8 * row["fired"],
-            facecolors="#4a7ab5" if known else "none",
-            edgecolors="#4a7ab5",
-            alpha=0.8,
+    """Escalation: left, precision against recall of each rule that some case expects, and
+    the overall point, with the gates' lines; right, the precision of every rule that fired
+    (how many conversations it handed off in brackets)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), width_ratios=(1.1, 1))
+    rows = details["rules"]
+    for row in rows:
+        if row["recall"] is None:
+            continue
+        precision = row["precision"] if row["precision"] is not None else 0.0
+        left.scatter([row["recall"]], [precision], s=30 + 8 * row["fired"], color="#4a7ab5")
+        left.annotate(
+            row["label"],
+            (row["recall"], precision),
+            fontsize=7,
+            xytext=(4, 3),
+            textcoords="offset points",
         )
-        ax.annotate(row["label"], (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points")
     overall = details["overall"]
-    ax.scatter([overall["recall"]], [overall["precision"]], marker="*", s=220, color="#c0392b")
-    ax.annotate(
+    left.scatter([overall["recall"]], [overall["precision"]], marker="*", s=220, color="#c0392b")
+    left.annotate(
         "overall",
         (overall["recall"], overall["precision"]),
         fontsize=8,
@@ -156,14 +156,26 @@ def _precision_recall(run: StoredRun, details: dict[str, Any], plt: Any) -> Path
         textcoords="offset points",
         color="#c0392b",
     )
-    ax.axvline(0.95, color="grey", linestyle=":", linewidth=1)
-    ax.axhline(0.85, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlim(-0.03, 1.05)
-    ax.set_ylim(-0.03, 1.05)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
+    for gate in run.manifest.get("gates", []):
+        if gate["metric"] == "recall":
+            left.axvline(gate["value"], color="grey", linestyle=":", linewidth=1)
+        elif gate["metric"] == "precision":
+            left.axhline(gate["value"], color="grey", linestyle=":", linewidth=1)
+    left.set_xlim(-0.03, 1.05)
+    left.set_ylim(-0.03, 1.05)
+    left.set_xlabel("recall")
+    left.set_ylabel("precision")
+    fired = sorted((r for r in rows if r["fired"]), key=lambda r: r["precision"])
+    right.barh(
+        [f"{r['label']} ({r['fired']})" for r in fired],
+        [r["precision"] for r in fired],
+        color="#6a9a58",
+    )
+    right.set_xlim(0, 1)
+    right.set_xlabel("precision (conversations handed off that needed a person)")
+    right.tick_params(axis="y", labelsize=7)
     split = "+".join(details.get("splits", []))
-    ax.set_title(f"{run.id}: precision / recall per rule ({split})", fontsize=9)
+    fig.suptitle(f"{run.id}: escalation precision / recall per rule ({split})", fontsize=9)
     fig.tight_layout()
     return _save(fig, run.folder / "precision_recall.png", plt)
 
