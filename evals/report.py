@@ -136,6 +136,8 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         ax.tick_params(axis="x", rotation=30)
         fig.tight_layout()
         written.append(_save(fig, run.folder / "per_category.png", plt))
+    if details.get("overall") and "rules" in details:
+        written.append(_precision_recall(run, details, plt))
     latencies = outcome.score.details.get("latencies") or []
     if latencies:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -151,6 +153,58 @@ def write_report(outcome: RunOutcome, *, figures: bool = True) -> list[Path]:
         fig.tight_layout()
         written.append(_save(fig, run.folder / "latency.png", plt))
     return written
+
+
+def _precision_recall(run: StoredRun, details: dict[str, Any], plt: Any) -> Path:
+    """Escalation: left, precision against recall of each rule that some case expects, and
+    the overall point, with the gates' lines; right, the precision of every rule that fired
+    (how many conversations it handed off in brackets)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), width_ratios=(1.1, 1))
+    rows = details["rules"]
+    for row in rows:
+        if row["recall"] is None:
+            continue
+        precision = row["precision"] if row["precision"] is not None else 0.0
+        left.scatter([row["recall"]], [precision], s=30 + 8 * row["fired"], color="#4a7ab5")
+        left.annotate(
+            row["label"],
+            (row["recall"], precision),
+            fontsize=7,
+            xytext=(4, 3),
+            textcoords="offset points",
+        )
+    overall = details["overall"]
+    left.scatter([overall["recall"]], [overall["precision"]], marker="*", s=220, color="#c0392b")
+    left.annotate(
+        "overall",
+        (overall["recall"], overall["precision"]),
+        fontsize=8,
+        xytext=(6, -10),
+        textcoords="offset points",
+        color="#c0392b",
+    )
+    for gate in run.manifest.get("gates", []):
+        if gate["metric"] == "recall":
+            left.axvline(gate["value"], color="grey", linestyle=":", linewidth=1)
+        elif gate["metric"] == "precision":
+            left.axhline(gate["value"], color="grey", linestyle=":", linewidth=1)
+    left.set_xlim(-0.03, 1.05)
+    left.set_ylim(-0.03, 1.05)
+    left.set_xlabel("recall")
+    left.set_ylabel("precision")
+    fired = sorted((r for r in rows if r["fired"]), key=lambda r: r["precision"])
+    right.barh(
+        [f"{r['label']} ({r['fired']})" for r in fired],
+        [r["precision"] for r in fired],
+        color="#6a9a58",
+    )
+    right.set_xlim(0, 1)
+    right.set_xlabel("precision (conversations handed off that needed a person)")
+    right.tick_params(axis="y", labelsize=7)
+    split = "+".join(details.get("splits", []))
+    fig.suptitle(f"{run.id}: escalation precision / recall per rule ({split})", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, run.folder / "precision_recall.png", plt)
 
 
 def _save(fig: Any, path: Path, plt: Any) -> Path:

@@ -93,6 +93,19 @@ def spread(cases: Sequence[BaseModel], limit: int | None) -> list[BaseModel]:
     return [cases[math.floor(i * step)] for i in range(limit)]
 
 
+SPLITS = ("test", "dev", "all")
+"""What `--split` takes: a suite with split cases runs its `test` cases unless told."""
+
+
+def of_split(cases: Sequence[BaseModel], split: str) -> list[BaseModel]:
+    """The cases of one split (`all`: every case); cases without a split are always kept."""
+    if split not in SPLITS:
+        raise SuiteError(f"no split {split!r} (splits: {', '.join(SPLITS)})")
+    if split == "all":
+        return list(cases)
+    return [c for c in cases if getattr(c, "split", split) == split]
+
+
 def case_id(case: BaseModel) -> str:
     return str(case.id)  # type: ignore[attr-defined]
 
@@ -137,16 +150,19 @@ def run_suite(
     show_progress: bool = True,
     figures: bool = True,
     on_case: Callable[[int, int], None] | None = None,
+    split: str = "test",
 ) -> RunOutcome:
     """Run (or resume) a suite and return its scored outcome. `on_case(done, total)` is
-    called after each finished case (the app drives its progress bar with it)."""
-    cases = spread(load_cases(suite, goemotions_dir), limit)
+    called after each finished case (the app drives its progress bar with it). `split`
+    keeps the cases of one split (`dev`, `test`, or `all`) where the suite has splits."""
+    cases = spread(of_split(load_cases(suite, goemotions_dir), split), limit)
     if not cases:
         raise SuiteError(f"suite {suite.name} has no case to run (a source may need --goemotions)")
     options = {
         "limit": limit,
         "workers": workers,
         "goemotions": str(goemotions_dir) if goemotions_dir else None,
+        "split": split,
     }
     existing: StoredRun | None = None
     if run_id is not None:

@@ -72,6 +72,10 @@ class EmotionCase(_Strict):
     source: str = "inline"
 
 
+Split = Literal["dev", "test"]
+"""Where a case belongs: `dev` (thresholds are tuned on it) or `test` (reported only)."""
+
+
 class EscalationCase(_Strict):
     """A conversation played message by message, and when it should reach a person."""
 
@@ -85,9 +89,15 @@ class EscalationCase(_Strict):
     """1-based number of the message at which the handoff should happen."""
     tolerance: int = Field(default=0, ge=0)
     """How many messages late (or early) the handoff may happen and still count in time."""
+    split: Split = "test"
+    """`dev` cases may be used to tune thresholds; `test` cases are only reported."""
+    expected_rules: list[str] = Field(default_factory=list)
+    """Policy rules that should fire at the handoff (for per-rule recall), when one can say."""
 
     @model_validator(mode="after")
     def _handoff_matches(self) -> EscalationCase:
+        if self.expected_rules and not self.escalate:
+            raise ValueError("a case that should not escalate cannot expect rules")
         if self.escalate and self.handoff_at is None:
             raise ValueError("an escalating case needs handoff_at")
         if not self.escalate and self.handoff_at is not None:

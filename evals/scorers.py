@@ -157,40 +157,80 @@ def score_emotion(outputs: list[dict[str, Any]]) -> Score:
     return score
 
 
-def score_escalation(outputs: list[dict[str, Any]]) -> Score:
+def fired_rules(o: dict[str, Any]) -> list[str]:
+    """The rules that fired at the conversation's handoff (none when it was not handed off)."""
+    at = o["handoff_at"]
+    if at is None:
+        return []
+    return [rule for t in o.get("turns", []) if t["number"] == at for rule in t["rules"]]
+
+
+def _escalation_metrics(outputs: list[dict[str, Any]]) -> dict[str, float]:
     tp = sum(o["expected_escalate"] and o["handoff_at"] is not None for o in outputs)
     fp = sum(not o["expected_escalate"] and o["handoff_at"] is not None for o in outputs)
     fn = sum(o["expected_escalate"] and o["handoff_at"] is None for o in outputs)
     precision, recall, f1 = f1_of(tp, fp, fn)
     expected = [o for o in outputs if o["expected_escalate"]]
-    in_time = [
-        o
-        for o in expected
-        if o["handoff_at"] is not None and abs(o["handoff_at"] - o["expected_at"]) <= o["tolerance"]
-    ]
-    late = [
-        o
-        for o in expected
-        if o["handoff_at"] is not None and o["handoff_at"] > o["expected_at"] + o["tolerance"]
-    ]
-    early = [
-        o
-        for o in expected
-        if o["handoff_at"] is not None and o["handoff_at"] < o["expected_at"] - o["tolerance"]
-    ]
+    handed = [o for o in expected if o["handoff_at"] is not None]
+    gap = [o["handoff_at"] - o["expected_at"] for o in handed]
+    in_time = [o for o, d in zip(handed, gap, strict=True) if abs(d) <= o["tolerance"]]
+    late = [o for o, d in zip(handed, gap, strict=True) if d > o["tolerance"]]
+    early = [o for o, d in zip(handed, gap, strict=True) if d < -o["tolerance"]]
     calm = [o for o in outputs if not o["expected_escalate"]]
-    return Score(
-        {
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "handoff_in_time": len(in_time) / len(expected) if expected else 0.0,
-            "handoff_early": float(len(early)),
-            "handoff_late": float(len(late)),
-            "false_handoff_rate": fp / len(calm) if calm else 0.0,
-            "outbox_writes": float(sum(o["outbox"] for o in outputs)),
-        }
-    )
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "handoff_in_time": len(in_time) / len(expected) if expected else 0.0,
+        "handoff_early": float(len(early)),
+        "handoff_late": float(len(late)),
+        "false_handoff_rate": fp / len(calm) if calm else 0.0,
+        "outbox_writes": float(sum(o["outbox"] for o in outputs)),
+    }
+
+
+def rule_scores(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per rule: precision = share of the conversations it handed off that needed a person
+    (for any reason: several rules may rightly fire together); recall = share of the
+    conversations that expect it (`expected_rules`) where it fired at the handoff."""
+    fired = [set(fired_rules(o)) for o in outputs]
+    wanted = [set(o.get("expected_rules") or []) for o in outputs]
+    rows = []
+    for rule in sorted(set().union(*fired, *wanted)):
+        hits = [o for o, f in zip(outputs, fired, strict=True) if rule in f]
+        needed = [f for f, w in zip(fired, wanted, strict=True) if rule in w]
+        rows.append(
+            {
+                "label": rule,
+                "fired": len(hits),
+                "precision": _mean([1.0 if o["expected_escalate"] else 0.0 for o in hits])
+                if hits
+                else None,
+                "expected": len(needed),
+                "recall": _mean([1.0 if rule in f else 0.0 for f in needed]) if needed else None,
+            }
+        )
+    return rows
+
+
+def score_escalation(outputs: list[dict[str, Any]]) -> Score:
+    """Overall metrics over the cases run (gates read these), the same per split
+    (`dev.recall`, `test.precision`, ...) and per rule (`rule.<id>.precision`, `.recall`)."""
+    metrics = _escalation_metrics(outputs)
+    splits = sorted({o.get("split", "test") for o in outputs})
+    details: dict[str, Any] = {"splits": splits, "rules": rule_scores(outputs)}
+    details["overall"] = {"precision": metrics["precision"], "recall": metrics["recall"]}
+    if len(splits) > 1:
+        for split in splits:
+            part = _escalation_metrics([o for o in outputs if o.get("split", "test") == split])
+            for name in ("precision", "recall", "false_handoff_rate", "handoff_in_time"):
+                metrics[f"{split}.{name}"] = part[name]
+    for row in details["rules"]:
+        metrics[f"rule.{row['label']}.fired"] = float(row["fired"])
+        for name in ("precision", "recall"):
+            if row[name] is not None:
+                metrics[f"rule.{row['label']}.{name}"] = row[name]
+    return Score(metrics, details)
 
 
 def score_reply(outputs: list[dict[str, Any]]) -> Score:

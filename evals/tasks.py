@@ -176,6 +176,8 @@ def escalation_task(case: EscalationCase, ctx: EvalContext) -> dict[str, Any]:
         "expected_escalate": case.escalate,
         "expected_at": case.handoff_at,
         "tolerance": case.tolerance,
+        "split": case.split,
+        "expected_rules": case.expected_rules,
     }
     return output
 

@@ -78,6 +78,10 @@ def run_command(
         bool, typer.Option(help="Let the compliance check ask the LLM too.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the images.")] = False,
+    split: Annotated[
+        str,
+        typer.Option(help="test (reported), dev (for tuning) or all; suites with splits only."),
+    ] = "test",
 ) -> None:
     """Run a suite (or resume one) and report; exit 1 when a gate fails, 2 on bad input."""
     from agents.services.root import open_support_world
@@ -122,6 +126,7 @@ def run_command(
             resume=resume,
             goemotions_dir=goemotions,
             figures=not no_figures,
+            split=split,
         )
     except SuiteError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
