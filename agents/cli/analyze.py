@@ -29,7 +29,7 @@ from agents.emotion.fast import FastReader
 from tools.crm.analysis import AnalysisInputChangedError, AnalysisStore
 from tools.webhooks import WebhookSender
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 out = Console()
 
 

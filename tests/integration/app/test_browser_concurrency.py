@@ -123,6 +123,7 @@ def test_an_agent_opens_and_decides_while_another_agents_draft_streams(
         # Agent B, meanwhile: opens the waiting conversation, reads its draft, approves it.
         sign_in(b, app.url, "admin@demo")
         b.locator(f'#queue input[value="{waiting}"]').check()
+        b.locator("#crm-card-box").get_by_text("Fiche client").click()  # folded by default
         expect(b.locator("#crm-card")).to_contain_text("C00007")
         expect(b.locator("#draft textarea")).to_have_value(re.compile(re.escape(FIRST_DRAFT)))
         b.locator("#approve").click()

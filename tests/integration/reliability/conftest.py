@@ -92,6 +92,7 @@ class World:
             "RESSENTI_WORKER_POLL_S": "0.1",
             "RESSENTI_DRAFT_PREVIEW_INTERVAL_S": "0.1",
             "RESSENTI_LLM_BASE_URL": "http://127.0.0.1:9/v1",  # never called: scripted
+            "RESSENTI_LLM_PROFILE": SCRIPTED_PROFILE,  # the scripted model drafts
             **extra,
         }
 
