@@ -33,12 +33,11 @@ from evals.simulators.chatwoot import ChatwootSimulator
 from tests.fakes import SCRIPTED_PROFILE, ScriptedChatModel
 from tests.integration.app.conftest import RoutedScript
 from tests.integration.conftest import free_port
-from tests.integration.reliability.proc import open_root
+from tests.integration.reliability.proc import OnePassage, open_root
 from tests.mailservers import Dovecot, SmtpDrop
 from tools.crm.models import Customer
 from tools.crm.seed import seed_demo
 from tools.crm.store import CRMStore
-from tools.kb.search import Passage, RetrievalResult
 from web.app import create_app
 from web.serve import start
 
@@ -46,24 +45,6 @@ T = TypeVar("T")
 TOKEN = "cw-bot-token"
 SECRET = "cw-webhook-secret"
 MAX_ATTEMPTS = 3
-PASSAGE = Passage(
-    citation="livraison-retards#colis-en-retard",
-    doc_id="livraison-retards",
-    title="Retards de livraison",
-    section="Colis en retard",
-    lang="fr",
-    version="1",
-    updated="2026-10-01",
-    text="Un colis est considéré en retard après 5 jours ouvrés.",
-    score=0.7,
-)
-
-
-class OnePassage:
-    def search(
-        self, query: str, *, lang: str | None = None, k: int | None = None
-    ) -> RetrievalResult:
-        return RetrievalResult(query, (PASSAGE,), 0.22)
 
 
 @dataclass
