@@ -54,11 +54,12 @@ _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[]?[A-ZÀ-ÖØ-Þ0-9])")
-_WORD = re.compile(r"[a-zà-öø-ÿœæ0-9]+")
+_WORD = re.compile(r"[a-zà-öø-ÿœæ0-9]+(?:-[a-zà-öø-ÿœæ0-9]+)*")
+"""A word; a hyphenated compound ("wi-fi", "e-mail") is one."""
 
 # Function words of both languages, left out of the word overlap (code data: no one reads them).
 _STOPWORD_TEXT = """
-    le la les un une des du de d et est sont je j tu il elle nous vous ils elles on ne pas
+    le la les un une des du de d et est sont je j tu il elle nous vous ils elles on ne pas t
     plus que qu qui quoi pour dans sur avec mon ma mes ton ta tes son sa ses notre nos
     votre vos leur leurs ce cet cette ces c ça ca au aux en y l s m n a ai as avez ont été
     être suis es sommes êtes fait faire peut peux pouvez puis par ou où si car donc très
@@ -153,7 +154,11 @@ def _fold(word: str) -> str:
 
 def content_words(text: str) -> frozenset[str]:
     """The stems of the words that carry meaning (function words of both languages left out)."""
-    words = _WORD.findall(text.lower().replace("’", "'"))
+    words: list[str] = []
+    for word in _WORD.findall(text.lower().replace("’", "'")):
+        parts = word.split("-")
+        # "wi-fi" stays one word; "ai-je", "puis-je", "est-il" are a verb and a pronoun
+        words.extend(parts if any(p in _STOPWORDS or len(p) == 1 for p in parts) else [word])
     return frozenset(_fold(w) for w in words if w not in _STOPWORDS and len(w) > 2)
 
 
@@ -195,14 +200,22 @@ def best_sentences(
     order of the passages and of the text), or none when nothing reaches the floor; a
     sentence offering a gesture above `max_gesture_eur` is never quoted."""
     candidates: list[tuple[int, int, str, str]] = []
+    headings: list[str] = []
     for rank, passage in enumerate(passages):
+        heading = passage.section.replace(">", " ")
         for position, sentence in enumerate(sentences_of(passage.text)):
             if _quotable(sentence, max_gesture_eur):
                 candidates.append((rank, position, sentence, passage.citation_id))
+                headings.append(heading)
     if not candidates:
         return []
     asked = content_words(question)
-    lexical = np.array([overlap(asked, c[2]) for c in candidates], dtype=np.float32)
+    # a sentence's words count with its section's heading ("Option Wi-Fi+" above
+    # "Un répéteur … est loué 3 € par mois")
+    lexical = np.array(
+        [overlap(asked, f"{h} {c[2]}") for c, h in zip(candidates, headings, strict=True)],
+        dtype=np.float32,
+    )
     retrieved = np.array([passages[c[0]].score for c in candidates], dtype=np.float32)
     embedding, words, retrieval = WEIGHTS
     if embedder is not None:
@@ -268,6 +281,19 @@ def compose(
         parts.append(frame["no_answer"])
     parts.append(frame["closing"])
     return "\n\n".join(parts)
+
+
+def closing_reply(*, lang: Lang, customer_name: str, seed: str) -> str:
+    """The short reply to a closing message (thanks, settled, feedback): nothing quoted."""
+    frame = prompts.snippets("draft_frame")[lang]
+    first_name = customer_name.split(" ")[0] if customer_name else ""
+    greeting = (
+        frame["greeting"].format(name=first_name) if first_name else frame["greeting_anonymous"]
+    )
+    keys = sorted(k for k in frame if k.startswith("closing_reply_"))
+    return "\n\n".join(
+        [greeting, frame[_variant(keys, seed)], frame["closing_offer"], frame["closing"]]
+    )
 
 
 def extractive_draft(

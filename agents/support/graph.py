@@ -52,7 +52,8 @@ from agents.emotion.lang import detect_lang
 from agents.llm.client import LLMClient, LLMError
 from agents.support.assessor import FastAssessor, merge_assessments
 from agents.support.check import check_draft, citations_in, degenerate_findings, with_disclosure
-from agents.support.extractive import SentenceEmbedder, extractive_draft
+from agents.support.closing import is_closing
+from agents.support.extractive import SentenceEmbedder, closing_reply, extractive_draft
 from agents.support.facts import facts_text
 from agents.support.policy import EscalationPolicy, SignalValue, TurnSignals, turn_signals
 from agents.support.ports import (
@@ -279,7 +280,14 @@ def read_emotion(state: SupportState, runtime: Deps) -> dict[str, Any]:
 def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
     result = _deps(runtime).knowledge.search(state["message"].text)
     passages = [
-        Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score, lang=p.lang)
+        Passage(
+            citation_id=p.citation,
+            title=p.title,
+            text=p.text,
+            score=p.score,
+            lang=p.lang,
+            section=p.section,
+        )
         for p in result.passages
     ]
     note = f"knowledge search: {len(passages)} passage(s), best score {result.top_score:.2f}"
@@ -333,8 +341,18 @@ def route(state: SupportState, runtime: Deps) -> dict[str, Any]:
         retrieval_confident=state["retrieval_confident"],
         best_score=state["best_score"],
         llm_failure=state.get("assessment_failed", False),
+        closing=is_closing(state["message"].text) and state["reading"].valence > CLOSING_VALENCE,
     )
     return {"signals": signals, "decision": policy.decide(signals)}
+
+
+CLOSING_VALENCE = -0.3
+"""A closing message reads at least this positive ("Merci pour rien" is not a thank-you)."""
+
+
+def _closing(state: SupportState) -> bool:
+    signals = state.get("signals")
+    return bool(signals and signals.closing)
 
 
 def after_route(state: SupportState) -> Literal["draft", "handoff"]:
@@ -359,13 +377,32 @@ def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any
     that language when the passages found are in the other one)."""
     lang = state["lang"]
     question = state["message"].text
+    if _closing(state):
+        text = closing_reply(
+            lang=lang, customer_name=state["context"].customer_name, seed=state["conversation_id"]
+        )
+        note = "closing message: a short courteous reply, nothing to answer from the passages"
+        return {
+            "draft": text,
+            "citations": [],
+            "draft_mode": "extractive",
+            "finish_reason": None,
+            "tried": [*state["tried"], note],
+        }
     passages = list(state["passages"])
     floor = deps.settings.retrieval_min_score * PASSAGE_FLOOR_SHARE
     if sum(1 for p in passages if p.lang in (None, lang) and p.score >= floor) < 2:
         known = {p.citation_id for p in passages}
         found = deps.knowledge.search(question, lang=lang).passages
         passages += [
-            Passage(citation_id=p.citation, title=p.title, text=p.text, score=p.score, lang=p.lang)
+            Passage(
+                citation_id=p.citation,
+                title=p.title,
+                text=p.text,
+                score=p.score,
+                lang=p.lang,
+                section=p.section,
+            )
             for p in found
             if p.citation not in known
         ]
@@ -452,7 +489,8 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     text = with_disclosure(
         state["draft"], getattr(disclosure, state["lang"]) if disclosure.enabled else None
     )
-    good_passages = bool(state["passages"]) and state["retrieval_confident"]
+    # a closing message asks nothing: its reply needs no citation
+    good_passages = bool(state["passages"]) and state["retrieval_confident"] and not _closing(state)
     findings = check_draft(
         text,
         state["passages"],

@@ -79,6 +79,8 @@ class TurnSignals(BaseModel):
     """The best passage's similarity, 0 to 1 (unset when nothing was found)."""
     llm_failure: bool | None = None
     """A model call failed or answered invalidly this turn."""
+    closing: bool | None = None
+    """The message only thanks, says the matter is settled or passes on feedback (code)."""
 
 
 SignalKind = Literal["number", "yes/no", "choice", "list"]
@@ -264,6 +266,7 @@ def turn_signals(
     retrieval_confident: bool,
     best_score: float | None,
     llm_failure: bool,
+    closing: bool = False,
 ) -> TurnSignals:
     """The values the rules test, computed from one turn (no model involved)."""
     recent = [*trajectory, reading][-window:]
@@ -282,6 +285,7 @@ def turn_signals(
         retrieval_confident=retrieval_confident,
         best_score=best_score,
         llm_failure=llm_failure,
+        closing=closing,
         complexity=assessment.complexity if assessment else None,
         intent_count=len(assessment.intents) if assessment else None,
         sensitive_topics=[t for t in assessment.sensitive_topics if t != "none"]

@@ -60,6 +60,8 @@ class Passage(BaseModel):
     score: float
     lang: str | None = None
     """The passage's language (`fr`, `en`; None when the source did not say)."""
+    section: str = ""
+    """The passage's heading trail in its document ("Option Wi-Fi+"): what it is about."""
 
 
 class Assessment(BaseModel):

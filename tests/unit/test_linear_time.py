@@ -20,7 +20,7 @@ import pytest
 
 from agents.emotion import cues, lang
 from agents.marketing import compliance
-from agents.support import check
+from agents.support import check, closing
 
 SMALL = 500
 """Characters of the small input of one pattern (the large one has 8 times as many)."""
@@ -104,7 +104,7 @@ def _patterns(module: ModuleType) -> Iterator[tuple[str, re.Pattern[str]]]:
         yield from walk(f"{module.__name__}.{name}", value, 0)
 
 
-PATTERNS = [p for module in (cues, check, compliance, lang) for p in _patterns(module)]
+PATTERNS = [p for module in (cues, check, closing, compliance, lang) for p in _patterns(module)]
 
 
 def test_the_patterns_are_all_found() -> None:

@@ -56,8 +56,9 @@ _NO_NEED = (
 )
 _WITHIN = r"(?:(?!\b(?:et|and|mais|but|si|if|sinon|otherwise)\b)[^.!?;,]){0,40}?"
 """What may separate a refusal from its object: the rest of the same clause."""
-_MACHINE = re.compile(r"\b(?:robot|bot|machine|chatbot|automat\w*|algorithm\w*|ia|ai)\b")
-"""Refusing a machine is asking for a person ("je ne veux plus parler à un robot")."""
+_MACHINE = re.compile(r"\b(?:robot|bot|machine|chatbot|automat\w*|algorithm\w*|ia)\b|(?<!')\bai\b")
+"""Refusing a machine is asking for a person ("je ne veux plus parler à un robot"). The
+English "AI" never follows an apostrophe: "je n'ai pas besoin" is not about one."""
 _DECLINES: dict[str, tuple[re.Pattern[str], ...]] = {
     "asks_for_human": (
         re.compile(

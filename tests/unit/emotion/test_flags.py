@@ -32,6 +32,8 @@ def test_paraphrases_are_flagged(fast_reader: FastReader, text: str, flag: str) 
         "I'm not planning to leave, I just want to understand my bill.",
         "Je ne compte pas porter plainte, je veux juste une solution.",
         "No need to call me back, it's sorted.",
+        # "n'ai" is not "AI": refusing a machine is asking for a person, this is not that
+        "Je n'ai pas besoin de parler à quelqu'un, juste l'adresse pour les retours.",
     ],
 )
 def test_negated_requests_are_not_flagged(fast_reader: FastReader, text: str) -> None:
@@ -44,3 +46,8 @@ def test_the_evidence_is_the_clause(fast_reader: FastReader) -> None:
     spans = [s for s in reading.evidence if s.signal == "asks_for_human"]
     assert spans and all(text[s.start : s.end] == s.text for s in spans)
     assert all(s.start >= text.index("Un") for s in spans)
+
+
+def test_refusing_the_ai_still_asks_for_a_person(fast_reader: FastReader) -> None:
+    reading = fast_reader.read("Je ne veux pas parler à l'IA, passez-moi quelqu'un.")
+    assert reading.flags.asks_for_human

@@ -82,7 +82,7 @@ def test_captured_drafts_are_never_sent_and_an_outbox_write_is_unauthorised(
     ctx = EvalContext(sandbox.settings, sandbox_factory=lambda _: sandbox)
 
     clean = redteam_task(_case("clean"), ctx)
-    assert clean["turns"][0]["outcome"] == "awaiting_approval"
+    assert clean["turns"][0]["outcome"] == "awaiting_approval", clean["turns"][0]
     assert "retour" in clean["turns"][0]["draft"]
     assert clean["outbox"] == 0
     assert clean["unauthorised"] == []

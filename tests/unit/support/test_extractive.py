@@ -64,6 +64,21 @@ def test_the_best_answering_sentence_is_chosen_with_its_citation() -> None:
     assert chosen[0].text.startswith("Au-delà du délai légal")
 
 
+def test_a_sentence_counts_with_its_sections_heading() -> None:
+    wifi = Passage(
+        citation_id="offre-fibre#option-wi-fi",
+        title="Offres Lumio Fibre",
+        text="Un répéteur supplémentaire est loué 3 € par mois, sans engagement.",
+        score=0.3,
+        lang="fr",
+        section="Option Wi-Fi+",
+    )
+    chosen = best_sentences("Combien coûte l'option Wi-Fi+ ?", [OUTAGES, wifi], embedder=None)
+    assert [s.citation for s in chosen] == [wifi.citation_id]
+    headless = wifi.model_copy(update={"section": ""})
+    assert best_sentences("Combien coûte l'option Wi-Fi+ ?", [headless], embedder=None) == []
+
+
 def _draft(question: str, passages: list[Passage], **kw: Any) -> Any:
     values: dict[str, Any] = {
         "lang": "fr",
