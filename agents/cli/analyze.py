@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -23,6 +24,7 @@ from agents.analytics.report import Filters, build_report
 from agents.analytics.sources import InputError, InputFile, guess_format, parse_mapping
 from agents.analytics.stages import StageRules
 from agents.cli.root import command_root
+from agents.cli.texts import say
 from agents.core.lang import Lang
 from agents.emotion.classifier import EmotionClassifier
 from agents.emotion.fast import FastReader
@@ -31,6 +33,11 @@ from tools.webhooks import WebhookSender
 
 console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 out = Console()
+
+
+def _lang(value: str) -> Lang:
+    """The messages' language: `--lang`, English when it is not one of ours."""
+    return "fr" if value == "fr" else "en"
 
 
 def analyze(
@@ -59,7 +66,9 @@ def analyze(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Print the report (drivers, stages).")
     ] = True,
-    lang: Annotated[str, typer.Option(help="Language of the report's labels: fr or en.")] = "en",
+    lang: Annotated[
+        str, typer.Option(help="Language of the messages and the report: fr or en.")
+    ] = "en",
     drivers_file: Annotated[
         Path | None, typer.Option("--drivers", help="Driver taxonomy YAML (default: shipped).")
     ] = None,
@@ -81,17 +90,18 @@ def analyze(
 ) -> None:
     """Analyse a file of verbatims into the store (resumable), then print the report."""
     if engine != "local":
-        console.print("[red]Only the local engine is built (the Ray engine is not).[/red]")
+        console.print(f"[red]{escape(say('analyze_engine', _lang(lang)))}[/red]")
         raise typer.Exit(code=2)
     if lang not in ("fr", "en"):
-        console.print("[red]--lang is fr or en.[/red]")
+        console.print("[red]--lang is fr or en (--lang vaut fr ou en).[/red]")
         raise typer.Exit(code=2)
+    chosen: Lang = _lang(lang)
     try:
         taxonomy = DriverTaxonomy.load(drivers_file)
         stages = StageRules.load(stages_file)
         alert_rules = AlertRules.load(alerts_file)
     except (OSError, ValueError, KeyError) as error:
-        console.print(f"[red]Cannot read a data file: {error}[/red]")
+        console.print(f"[red]{escape(say('analyze_data_file', chosen, error=error))}[/red]")
         raise typer.Exit(code=2) from None
     root = command_root(ctx)
     store = root.store.analysis
@@ -103,20 +113,20 @@ def analyze(
         if not report:
             console.print(ctx.get_help())
             raise typer.Exit(code=2)
-        print_report(store, taxonomy, stages, source, lang)  # type: ignore[arg-type]
+        print_report(store, taxonomy, stages, source, chosen)
         return
     if not input_path.is_file():
-        console.print(f"[red]No input file at {input_path}.[/red]")
+        console.print(f"[red]{escape(say('analyze_no_input', chosen, path=input_path))}[/red]")
         raise typer.Exit(code=2)
     fmt = input_format or guess_format(input_path)
     if fmt not in ("csv", "jsonl", "chatwoot"):
-        console.print(f"[red]Unknown format {fmt!r} (csv, jsonl or chatwoot).[/red]")
+        console.print(f"[red]{escape(say('analyze_format', chosen, fmt=repr(fmt)))}[/red]")
         raise typer.Exit(code=2)
     settings = root.settings
     webhook = None
     if settings.analytics_webhook_url:
         if not settings.analytics_webhook_secret:
-            console.print("[red]RESSENTI_ANALYTICS_WEBHOOK_URL needs _SECRET too.[/red]")
+            console.print(f"[red]{say('analyze_webhook_secret', chosen)}[/red]")
             raise typer.Exit(code=2)
         webhook = WebhookSender(settings.analytics_webhook_url, settings.analytics_webhook_secret)
     name = (source or input_path.stem)[:100]
@@ -136,7 +146,7 @@ def analyze(
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("validating", total=None)
+            task = progress.add_task(say("analyze_phase_validating", chosen), total=None)
             summary = Analyzer(store, parts).run(
                 input_file,
                 source=name,
@@ -144,14 +154,16 @@ def analyze(
                 restart=restart,
                 on_total=lambda total: progress.update(task, total=total),
                 on_progress=lambda count: progress.advance(task, count),
-                on_phase=lambda phase: progress.update(task, description=phase),
+                on_phase=lambda phase: progress.update(
+                    task, description=say(f"analyze_phase_{phase}", chosen)
+                ),
             )
     except InputError as error:
-        console.print(f"[red]{input_path} cannot be analysed; nothing was stored:[/red]")
+        console.print(f"[red]{escape(say('analyze_refused', chosen, path=input_path))}[/red]")
         for problem in error.problems:
-            console.print(f"  {problem}")
+            console.print(f"  {escape(str(problem))}")
         if error.more:
-            console.print(f"  … and {error.more} more")
+            console.print(f"  {say('analyze_more', chosen, count=error.more)}")
         raise typer.Exit(code=1) from None
     except AnalysisInputChangedError as error:
         console.print(f"[red]{error}[/red]")
@@ -161,27 +173,39 @@ def analyze(
             webhook.close()
     if summary.already_done:
         console.print(
-            f"Source {name!r} was already analysed from this file "
-            f"({summary.messages} messages); nothing to do (--restart to redo it)."
+            escape(say("analyze_already", chosen, name=repr(name), messages=summary.messages))
         )
     else:
-        resumed = f", resumed after {summary.resumed_from}" if summary.resumed_from else ""
-        console.print(
-            f"Analysed {summary.messages} messages of {input_path.name} as {name!r}{resumed}: "
-            f"{summary.read} customer messages read in this run, "
-            f"{summary.conversations} conversations, {summary.topics} topics, "
-            f"{summary.alerts} alerts ({summary.new_alerts} new)"
-            + (
-                f", {summary.without_consent} without consent to emotion analysis"
-                if summary.without_consent
-                else ""
-            )
-            + f" in {summary.seconds.get('total', 0):.1f} s."
+        resumed = (
+            say("analyze_resumed", chosen, count=summary.resumed_from)
+            if summary.resumed_from
+            else ""
         )
+        consent = (
+            say("analyze_without_consent", chosen, count=summary.without_consent)
+            if summary.without_consent
+            else ""
+        )
+        done = say(
+            "analyze_done",
+            chosen,
+            messages=summary.messages,
+            file=input_path.name,
+            name=repr(name),
+            resumed=resumed,
+            read=summary.read,
+            conversations=summary.conversations,
+            topics=summary.topics,
+            alerts=summary.alerts,
+            new=summary.new_alerts,
+            consent=consent,
+            seconds=f"{summary.seconds.get('total', 0):.1f}",
+        )
+        console.print(escape(done))
         for outcome in summary.webhooks:
             console.print(f"  webhook: {outcome}")
     if report:
-        print_report(store, taxonomy, stages, name, lang)  # type: ignore[arg-type]
+        print_report(store, taxonomy, stages, name, chosen)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -198,24 +222,29 @@ def print_report(
     """The drivers with their impact, KPIs by stage, topics and alerts."""
     data = build_report(store, Filters(sources=(source,) if source else ()), taxonomy)
     if data.empty:
-        out.print("No analysed conversation" + (f" for source {source!r}." if source else "."))
+        where = say("analyze_for_source", lang, source=repr(source)) if source else ""
+        out.print(escape(say("analyze_empty", lang, source=where)))
         return
-    out.print(
-        f"{len(data.conversations)} conversations"
-        + (f" of {source!r}" if source else " (every source)")
+    which = (
+        say("analyze_of_source", lang, source=repr(source))
+        if source
+        else say("analyze_every_source", lang)
     )
-    drivers = Table(title="Drivers and irritants (impact: with − without, 95% interval)")
+    out.print(escape(say("analyze_count", lang, count=len(data.conversations), source=which)))
+    drivers = Table(title=say("analyze_drivers_title", lang))
     for column in (
         "driver",
         "conversations",
-        "% of negative",
-        "% of positive",
-        "end valence",
-        "Δ end valence",
-        "Δ effort",
-        "Δ escalation",
+        "negative_share",
+        "positive_share",
+        "end_valence",
+        "end_valence_diff",
+        "effort_diff",
+        "escalation_diff",
     ):
-        drivers.add_column(column, justify="left" if column == "driver" else "right")
+        drivers.add_column(
+            say(f"analyze_col_{column}", lang), justify="left" if column == "driver" else "right"
+        )
     for impact in data.drivers:
         drivers.add_row(
             taxonomy.title(impact.driver, lang),
@@ -228,17 +257,19 @@ def print_report(
             impact.escalation_diff.text(digits=0, scale=100, unit=" pts"),
         )
     out.print(drivers)
-    by_stage = Table(title="By journey stage")
+    by_stage = Table(title=say("analyze_stages_title", lang))
     for column in (
         "stage",
         "conversations",
-        "end valence",
-        "% negative",
+        "end_valence",
+        "negative",
         "effort",
-        "% escalated",
-        "recovery (min)",
+        "escalated",
+        "recovery",
     ):
-        by_stage.add_column(column, justify="left" if column == "stage" else "right")
+        by_stage.add_column(
+            say(f"analyze_col_{column}", lang), justify="left" if column == "stage" else "right"
+        )
     for kpi in data.by_stage:
         by_stage.add_row(
             stages.title(kpi.group, lang),
@@ -251,16 +282,16 @@ def print_report(
         )
     out.print(by_stage)
     if data.topics:
-        topics = Table(title="Topics discovered in the negative messages")
+        topics = Table(title=say("analyze_topics_title", lang))
         for column in ("topic", "messages", "example"):
-            topics.add_column(column)
+            topics.add_column(say(f"analyze_col_{column}", lang))
         for topic in data.topics:
             topics.add_row(topic.name, str(topic.size), (topic.examples or [""])[0][:90])
         out.print(topics)
     if data.alerts:
-        alerts = Table(title="Alerts")
+        alerts = Table(title=say("analyze_alerts_title", lang))
         for column in ("window", "kind", "key", "metric", "baseline", "value", "messages"):
-            alerts.add_column(column)
+            alerts.add_column(say(f"analyze_col_{column}", lang))
         for alert in data.alerts[:20]:
             key = taxonomy.title(alert.key, lang) if alert.kind == "driver" else alert.key
             alerts.add_row(

@@ -134,3 +134,34 @@ def test_bad_input_exits_with_the_row_and_stores_nothing(tmp_path: Path) -> None
         assert session.scalar(select(func.count()).select_from(AnalysisMessage)) == 0
         assert session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
     store.close()
+
+
+def test_the_command_speaks_french_with_lang_fr(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    bad = tmp_path / "export.csv"
+    bad.write_text("Ref,Verbatim\n1,Bonjour\n2,\n", encoding="utf-8")
+    refused = subprocess.run(
+        [RESSENTI, "analyze", str(bad), "--map", "id=Ref,text=Verbatim", "--lang", "fr"],
+        env=environment(data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 1
+    assert "ne peut pas être analysé ; rien n'a été enregistré" in " ".join(refused.stderr.split())
+
+    good = tmp_path / "calls.jsonl"
+    write_file(good, 12)
+    done = subprocess.run(
+        [RESSENTI, "analyze", str(good), "--lang", "fr"],
+        env=environment(data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "12 messages de calls.jsonl analysés sous le nom 'calls'" in said
+    report = " ".join(done.stdout.split())
+    assert "Moteurs et irritants" in report and "Par étape du parcours" in report
+    assert "Drivers and irritants" not in report
