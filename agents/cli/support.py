@@ -61,10 +61,14 @@ def _show(result: TurnResult) -> None:
             console.print(f"  rule fired: [yellow]{hit.rule}[/] {escape(str(hit.seen))}")
         if not result.decision.hits:
             console.print("  routing: no escalation rule fired")
-    if request and request.draft_mode == "extractive":
-        # composed by code from the passages (the model's profile does not trust it to
-        # draft): nothing was streamed, so the draft is shown whole
-        console.print(Panel(escape(request.draft), title="draft (extractive, from the passages)"))
+    if request and request.draft_mode in ("extractive", "closing"):
+        # composed by code (the model's profile does not trust it to draft, or a closing
+        # message needs no answer from the passages): nothing was streamed, so it is shown whole
+        title = {
+            "extractive": "draft (extractive, from the passages)",
+            "closing": "draft (closing reply)",
+        }
+        console.print(Panel(escape(request.draft), title=title[request.draft_mode]))
     for finding in result.findings:
         console.print(f"  check: {finding.kind} — {escape(finding.detail)}")
     if result.handoff:

@@ -55,6 +55,7 @@ from agents.support.check import check_draft, citations_in, degenerate_findings,
 from agents.support.closing import is_closing
 from agents.support.extractive import SentenceEmbedder, closing_reply, extractive_draft
 from agents.support.facts import facts_text
+from agents.support.notes import note
 from agents.support.policy import EscalationPolicy, SignalValue, TurnSignals, turn_signals
 from agents.support.ports import (
     ApprovalRecord,
@@ -290,12 +291,17 @@ def retrieve(state: SupportState, runtime: Deps) -> dict[str, Any]:
         )
         for p in result.passages
     ]
-    note = f"knowledge search: {len(passages)} passage(s), best score {result.top_score:.2f}"
+    said = note(
+        "knowledge_search",
+        state["lang"],
+        count=len(passages),
+        score=f"{result.top_score:.2f}",
+    )
     return {
         "passages": passages,
         "retrieval_confident": result.confident,
         "best_score": result.top_score if passages else None,
-        "tried": [*state["tried"], note],
+        "tried": [*state["tried"], said],
     }
 
 
@@ -324,7 +330,7 @@ def assess(state: SupportState, runtime: Deps) -> dict[str, Any]:
         return {
             "assessment": code,
             "assessment_failed": True,
-            "tried": [*state["tried"], f"assessment failed: {exc}"],
+            "tried": [*state["tried"], note("assessment_failed", state["lang"], error=exc)],
         }
     return {"assessment": merge_assessments(code, model)}
 
@@ -381,13 +387,12 @@ def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any
         text = closing_reply(
             lang=lang, customer_name=state["context"].customer_name, seed=state["conversation_id"]
         )
-        note = "closing message: a short courteous reply, nothing to answer from the passages"
         return {
             "draft": text,
             "citations": [],
-            "draft_mode": "extractive",
+            "draft_mode": "closing",
             "finish_reason": None,
-            "tried": [*state["tried"], note],
+            "tried": [*state["tried"], note("closing", lang)],
         }
     passages = list(state["passages"])
     floor = deps.settings.retrieval_min_score * PASSAGE_FLOOR_SHARE
@@ -417,11 +422,15 @@ def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any
         floor=floor,
         max_gesture_eur=deps.policy.max_gesture_eur,
     )
-    note = (
-        f"extractive draft: {len(composed.sentences)} sentence(s) from "
-        f"{', '.join(composed.citations)}"
+    said = (
+        note(
+            "extractive_answered",
+            lang,
+            count=len(composed.sentences),
+            sources=", ".join(composed.citations),
+        )
         if composed.answered
-        else "extractive draft: no passage sentence answers the message (the draft says so)"
+        else note("extractive_none", lang)
     )
     return {
         "draft": composed.text,
@@ -429,7 +438,7 @@ def _draft_extractively(state: SupportState, deps: SupportDeps) -> dict[str, Any
         "draft_mode": "extractive",
         "finish_reason": None,
         "passages": passages,
-        "tried": [*state["tried"], note],
+        "tried": [*state["tried"], said],
     }
 
 
@@ -458,7 +467,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
             "draft": "",
             "signals": signals,
             "decision": deps.policy.decide(signals),
-            "tried": [*state["tried"], f"draft failed: {exc}"],
+            "tried": [*state["tried"], note("draft_failed", state["lang"], error=exc)],
         }
     text = completion.text.strip()
     if not text:
@@ -467,7 +476,7 @@ def draft(state: SupportState, runtime: Deps) -> dict[str, Any]:
             "draft": "",
             "signals": signals,
             "decision": deps.policy.decide(signals),
-            "tried": [*state["tried"], "draft failed: the model returned an empty answer"],
+            "tried": [*state["tried"], note("draft_empty", state["lang"])],
         }
     return {
         "draft": text,
@@ -489,11 +498,13 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     text = with_disclosure(
         state["draft"], getattr(disclosure, state["lang"]) if disclosure.enabled else None
     )
-    # a closing message asks nothing: its reply needs no citation
-    good_passages = bool(state["passages"]) and state["retrieval_confident"] and not _closing(state)
+    # a closing reply quotes nothing: there is nothing for it to cite
+    passages = [] if state.get("draft_mode") == "closing" else state["passages"]
+    # a closing message asks nothing: no passage is owed a citation
+    good_passages = bool(passages) and state["retrieval_confident"] and not _closing(state)
     findings = check_draft(
         text,
-        state["passages"],
+        passages,
         facts_text(context.facts, state["lang"]),
         context.known_identifiers,
         policy.max_gesture_eur,
@@ -507,7 +518,10 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     if not blocking:
         return Command(update=update, goto="approve")
     problems = "; ".join(f.detail for f in blocking)
-    tried = [*state["tried"], f"draft {state['redrafts'] + 1} failed the check: {problems}"]
+    tried = [
+        *state["tried"],
+        note("check_failed", state["lang"], number=state["redrafts"] + 1, problems=problems),
+    ]
     by_model = state.get("draft_mode", "model") == "model"
     if by_model and state["redrafts"] < policy.max_redrafts:
         fix = prompts.snippets("check_findings")[state["lang"]]["fix_instruction"].format(
@@ -518,9 +532,10 @@ def check(state: SupportState, runtime: Deps) -> Command[Literal["draft", "appro
     if by_model and good_passages:
         # The model's drafts all failed: a plain question gets the passages' own answer
         # rather than a handoff.
-        note = "falling back to the extractive draft"
+        fallback = note("extractive_fallback", state["lang"])
         return Command(
-            update=update | {"extractive_fallback": True, "tried": [*tried, note]}, goto="draft"
+            update=update | {"extractive_fallback": True, "tried": [*tried, fallback]},
+            goto="draft",
         )
     hit = _hit("draft_check_failed", "Every draft failed the policy check.", problems=problems)
     decision = RoutingDecision(escalate=True, priority="high", hits=[*state["decision"].hits, hit])
@@ -551,7 +566,10 @@ def approve(state: SupportState, runtime: Deps) -> Command[Literal["draft", "com
     )
     if answer.action in ("accept", "edit", "reject"):
         return Command(update={"approval": record}, goto="commit")
-    tried = [*state["tried"], f"draft {state['redrafts'] + 1} answered with '{answer.action}'"]
+    tried = [
+        *state["tried"],
+        note("decided", state["lang"], number=state["redrafts"] + 1, action=answer.action),
+    ]
     if answer.action == "respond" and state["redrafts"] < _deps(runtime).policy.max_redrafts:
         return Command(
             update={
@@ -651,7 +669,7 @@ def failure_package(
         reasons=[hit],
         summary=message[:300],
         emotion_trajectory=[],
-        tried=[f"{stage or 'start'} failed: {reason}"],
+        tried=[note("stage_failed", lang, stage=stage or "start", reason=reason)],
         suggested_opening=opening,
         last_message=message,
     )

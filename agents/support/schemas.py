@@ -109,9 +109,10 @@ class CheckFinding(BaseModel):
     blocking: bool
 
 
-DraftMode = Literal["model", "extractive"]
+DraftMode = Literal["model", "extractive", "closing"]
 """Who wrote a draft: the model (its profile trusts it to draft), or code, from the
-passages' best sentences (`agents/support/extractive.py`)."""
+passages' best sentences (`agents/support/extractive.py`), or code, the short reply to a
+closing message (`agents/support/closing.py`: thanks, settled, feedback; nothing to cite)."""
 
 
 class ApprovalRequest(BaseModel):

@@ -52,8 +52,9 @@ class ApprovalView(BaseModel):
     priority: Priority
     redrafts: int
     draft_mode: DraftMode = Field(
-        description="Who wrote the draft: `model`, or `extractive` (composed by code from "
-        "the cited passages, where the model's profile does not trust it to draft)."
+        description="Who wrote the draft: `model`, `extractive` (composed by code from "
+        "the cited passages, where the model's profile does not trust it to draft), or "
+        "`closing` (code's short reply to a message that only thanks or says it is settled)."
     )
 
 

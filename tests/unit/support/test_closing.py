@@ -65,7 +65,9 @@ def test_a_closing_message_with_no_passage_gets_a_reply_not_a_handoff(make_harne
     assert result.draft.startswith("Bonjour Camille,")
     assert "Si vous avez besoin d'autre chose" in result.draft
     assert "[" not in result.draft  # nothing quoted, nothing to cite
-    assert [f for f in result.findings if f.blocking] == []
+    assert result.findings == []  # not even a "no source cited" warning
+    assert result.approval_request is not None
+    assert result.approval_request.draft_mode == "closing"
     assert h.model.calls == []
 
 

@@ -78,8 +78,10 @@ def test_a_failed_assessment_and_the_retrieval_each_keep_their_note(make_harness
 
     assert result.handoff is not None
     notes = result.handoff.tried
-    assert any(n.startswith("knowledge search: 1 passage(s)") for n in notes), notes
-    assert any(n.startswith("assessment failed:") for n in notes), notes
+    assert any(
+        n.startswith("recherche dans la base de connaissances : 1 passage(s)") for n in notes
+    ), notes
+    assert any(n.startswith("évaluation de la demande par le modèle impossible") for n in notes)
 
 
 def test_merge_notes_starts_afresh_on_an_empty_list_and_adds_side_by_side_notes() -> None:

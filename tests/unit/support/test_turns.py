@@ -135,7 +135,7 @@ def test_strong_anger_goes_to_a_human_with_a_ready_package(make_harness: Make) -
     assert package.suggested_opening.startswith("Bonjour Camille")
     assert package.emotion_trajectory[-1] == ANGRY
     assert package.summary == "Le client demande où en est sa livraison."
-    assert any("knowledge search" in step for step in package.tried)
+    assert any("recherche dans la base de connaissances" in step for step in package.tried)
     assert h.customer_messages() == [result.handoff.last_message]  # not dropped
     assert h.writer.outbox == []
 
@@ -175,7 +175,7 @@ def test_invalid_model_output_escalates_and_keeps_the_message(make_harness: Make
     assert result.outcome == "handed_off"
     assert result.handoff is not None
     assert "llm_failure" in [r.rule for r in result.handoff.reasons]
-    assert any("assessment failed" in step for step in result.handoff.tried)
+    assert any("évaluation de la demande par le modèle" in step for step in result.handoff.tried)
     assert h.customer_messages() == ["Où est mon colis ?"]
     assert len(h.writer.handoffs) == 1
 
