@@ -38,12 +38,14 @@ stop: install
 
 # Demo data: the CRM's demo company, the knowledge base's index and, in demo mode only
 # (the embedded default install; RESSENTI_DEMO_MODE=false turns it off), the demo accounts
-# (agent@demo, marketer@demo, tester@demo, admin@demo; password in the README). Each step
-# skips what exists; outside demo mode the last one says how to create the first admin.
+# (agent@demo, marketer@demo, tester@demo, admin@demo; password in the README) and the
+# analysis of the demo conversations (the admin's Insights tab). Each step skips what
+# exists; outside demo mode the accounts step says how to create the first admin.
 data: install
 	$(BIN)/ressenti crm seed
 	$(BIN)/ressenti kb ingest
 	$(BIN)/ressenti users seed-demo --if-demo
+	$(BIN)/ressenti analyze --demo --if-demo --no-report
 
 run: serve data
 	$(BIN)/ressenti app

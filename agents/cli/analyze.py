@@ -87,6 +87,13 @@ def analyze(
             "(written to DATA_DIR/analysis/demo.jsonl, source 'demo').",
         ),
     ] = False,
+    if_demo: Annotated[
+        bool,
+        typer.Option(
+            "--if-demo",
+            help="With --demo: outside demo mode, say so and do nothing (make run).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse a file of verbatims into the store (resumable), then print the report."""
     if engine != "local":
@@ -104,6 +111,9 @@ def analyze(
         console.print(f"[red]{escape(say('analyze_data_file', chosen, error=error))}[/red]")
         raise typer.Exit(code=2) from None
     root = command_root(ctx)
+    if demo and if_demo and not root.settings.demo_active:
+        console.print(say("analyze_not_demo", chosen))
+        return
     store = root.store.analysis
     if demo:
         input_path = root.settings.data_dir / "analysis" / "demo.jsonl"

@@ -165,3 +165,17 @@ def test_the_command_speaks_french_with_lang_fr(tmp_path: Path) -> None:
     report = " ".join(done.stdout.split())
     assert "Moteurs et irritants" in report and "Par étape du parcours" in report
     assert "Drivers and irritants" not in report
+
+
+def test_the_demo_analysis_of_make_run_is_skipped_outside_demo_mode(tmp_path: Path) -> None:
+    env = environment(tmp_path / "data") | {"RESSENTI_DEMO_MODE": "false"}
+    result = subprocess.run(
+        [RESSENTI, "analyze", "--demo", "--if-demo", "--no-report"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Not in demo mode" in result.stderr
+    assert not (tmp_path / "data" / "analysis" / "demo.jsonl").exists()
