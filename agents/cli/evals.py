@@ -19,6 +19,10 @@ eval_app = typer.Typer(help="Evaluation suites: run them, store the runs, compar
 console = Console()
 
 
+GRAPH_ONLY_KINDS = ("escalation", "redteam")
+"""Suites whose only model calls are the support graph's own (no judge)."""
+
+
 def _store(ctx: typer.Context) -> RunStore:
     """The stored runs, as the command's root keeps them."""
     return command_root(ctx).evaluations.store
@@ -100,7 +104,10 @@ def run_command(
     if goemotions is not None and not goemotions.is_dir():
         console.print(f"[red]error:[/] {goemotions} is not a folder")
         raise typer.Exit(2)
-    if suite.uses_llm or marketing_llm:
+    # the support suites play turns through the graph, which asks the model nothing on a
+    # profile that trusts it with nothing (the embedded one): no server is needed then
+    graph_only = suite.kind in GRAPH_ONLY_KINDS and not root.llm.profile.trusted
+    if (suite.uses_llm and not graph_only) or marketing_llm:
         health = root.llm.health()
         if not health.serves_configured_model:
             console.print(

@@ -190,6 +190,23 @@ def test_eval_run_exit_codes_follow_the_gates(
     unknown = runner.invoke(app, ["eval", "run", "no_such_suite"])
     assert unknown.exit_code == 2
     assert "known suites" in unknown.output
-    down = runner.invoke(app, ["eval", "run", "redteam"])  # unit tier: no model server
+    # unit tier: no model server, and a profile whose drafts are the model's
+    monkeypatch.setenv("RESSENTI_LLM_PROFILE", "mistral-small-24b")
+    down = runner.invoke(app, ["eval", "run", "redteam"])
     assert down.exit_code == 2
     assert "not ready" in down.output
+
+
+def test_the_graph_suites_need_no_server_on_a_profile_that_trusts_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESSENTI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RESSENTI_LLM_PROFILE", "embedded-smollm2-135m")
+    runner = CliRunner()
+    played = runner.invoke(
+        app, ["eval", "run", "escalation", "--limit", "2", "--no-figures"], env={"COLUMNS": "160"}
+    )
+    assert played.exit_code in (0, 1), played.output  # run and scored (its gates may fail)
+    assert "not ready" not in played.output and "outbox_writes" in played.output
+    judged = runner.invoke(app, ["eval", "run", "reply_quality", "--limit", "1"])
+    assert judged.exit_code == 2 and "not ready" in judged.output  # its judge is the model
