@@ -40,7 +40,9 @@ from web.app import create_app
 from web.serve import start
 
 TOKEN, SECRET = "bench-token", "bench-secret"
-TEXT = "Bonjour, ma commande devait arriver hier et je n'ai rien reçu. Où en est-elle ?"
+CUSTOMERS = 60
+TEXT = "Bonjour, est-ce que je peux avoir une eSIM à la place de ma carte SIM ?"
+"""A question the packaged knowledge base answers, so that the turn ends on a draft."""
 
 
 def quantiles(values: list[float]) -> tuple[float, float]:
@@ -67,16 +69,26 @@ class Bench:
             "chatwoot_webhook_secret": SecretStr(SECRET),
             "worker_poll_s": 0.05,
         }
-        if real is not None:  # the real server: its URL and model name
-            overrides |= {"llm_base_url": real.llm_base_url, "llm_model": real.llm_model}
+        if real is not None:  # the real server: its URL and model name, and a profile
+            # under which the model drafts (the embedded one's own asks it nothing)
+            overrides |= {
+                "llm_base_url": real.llm_base_url,
+                "llm_model": real.llm_model,
+                "llm_profile": "cautious",
+            }
             self.settings = Settings(data_dir=folder, runtime_dir=real.runtime_path, **overrides)
         else:
             self.settings = bench_settings(folder, **overrides)
         llm = LLMClient(self.settings, model) if model is not None else None
         self.root = Root(self.settings, Overrides(llm=llm))
-        seed_demo(self.root.store, customers=5)
+        seed_demo(self.root.store, customers=CUSTOMERS)
         self.root.knowledge.search("colis")  # index the packaged documents before timing
-        self.customer = self.root.store.find_customer("C00001")
+        # one customer a conversation: a customer's earlier contacts count as repeated
+        # contacts, which the rules hand to a person from the third one
+        self.customers = [
+            self.root.store.find_customer(f"C{n:05d}") for n in range(1, CUSTOMERS + 1)
+        ]
+        self.outcomes: dict[str, int] = {}
         workspace = self.root.workspace
         self.running = start(create_app(workspace), "127.0.0.1", free_port())
         workspace.start()
@@ -88,10 +100,10 @@ class Bench:
         self.simulator.stop()
 
     def conversation(self) -> SimConversation:
+        number = len(self.simulator.conversations) + 1
+        customer = self.customers[(number - 1) % len(self.customers)]
         return self.simulator.conversation(
-            name=self.customer.full_name,
-            email=self.customer.email,
-            number=len(self.simulator.conversations) + 1,
+            name=customer.full_name, email=customer.email, number=number
         )
 
     def ack(self, conversation: SimConversation) -> tuple[float, str]:
@@ -102,15 +114,32 @@ class Bench:
         assert answer.status_code == 202, answer.text
         return elapsed, str(answer.json()["conversation_id"])
 
+    def settle(self, conversation_ids: list[str], timeout_s: float = 600.0) -> None:
+        """Waits for every turn of these conversations to end (a draft, or a person)."""
+        deadline = time.monotonic() + timeout_s
+        for conversation_id in conversation_ids:
+            while self.root.support.conversation_state(conversation_id)[0] not in (
+                "awaiting_approval",
+                "with_human",
+            ):
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.05)
+
     def draft_ready(self, timeout_s: float = 600.0) -> tuple[float, float]:
-        """One message: (acknowledgement ms, inbound → draft waiting ms)."""
+        """One message: (acknowledgement ms, inbound → turn settled ms): the draft waits
+        for approval, or the conversation went to a person (counted in `outcomes`)."""
         started = time.perf_counter()
         ack_ms, conversation_id = self.ack(self.conversation())
         deadline = time.monotonic() + timeout_s
-        while self.root.support.pending_for(conversation_id) is None:
+        while True:
+            state, _ = self.root.support.conversation_state(conversation_id)
+            if state in ("awaiting_approval", "with_human"):
+                break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no draft after {timeout_s} s")
+                raise RuntimeError(f"turn not settled after {timeout_s} s (state {state})")
             time.sleep(0.01)
+        self.outcomes[state] = self.outcomes.get(state, 0) + 1
         return ack_ms, (time.perf_counter() - started) * 1000
 
 
@@ -121,11 +150,17 @@ def measure(label: str, bench: Bench, count: int, burst: int) -> None:
     a50, a95 = quantiles(acks)
     r50, r95 = quantiles(ready)
     print(f"[{label}] webhook acknowledged, one at a time: p50 {a50:.1f} ms, p95 {a95:.1f} ms")
-    print(f"[{label}] inbound → draft ready: p50 {r50:.0f} ms, p95 {r95:.0f} ms ({count} turns)")
+    seen = ", ".join(f"{n} {state}" for state, n in sorted(bench.outcomes.items()))
+    print(
+        f"[{label}] inbound → draft ready or handed off: p50 {r50:.0f} ms, p95 {r95:.0f} ms "
+        f"({count} turns and the warm-up: {seen})"
+    )
     if burst:
         conversations = [bench.conversation() for _ in range(burst)]
         with ThreadPoolExecutor(8) as pool:
-            busy = [ms for ms, _ in pool.map(bench.ack, conversations)]
+            acked = list(pool.map(bench.ack, conversations))
+        busy = [ms for ms, _ in acked]
+        bench.settle([conversation_id for _, conversation_id in acked])
         b50, b95 = quantiles(busy)
         print(
             f"[{label}] webhook acknowledged, {burst} sent at once while the workers draft: "

@@ -426,7 +426,10 @@ def run_turns(args: argparse.Namespace, base: Settings) -> None:
                 print_series("instant model", results[n])
         print_ttft_growth("instant model", results)
     if "server" in backends:
-        with _model_server(args, base) as settings:
+        with _model_server(args, base) as served:
+            # the embedded model's own profile asks it nothing (drafts are composed by code):
+            # the load is measured under a profile that drafts with the model
+            settings = served.model_copy(update={"llm_profile": args.profile})
             recorder = Recorder()
             client = LLMClient(settings, callbacks=[recorder])
             results = {}
@@ -438,8 +441,8 @@ def run_turns(args: argparse.Namespace, base: Settings) -> None:
                     recorded = [recorder.of_thread(t.thread) for t in series.turns]
                     bare = replay(settings, [calls for calls in recorded if calls], n)
                     results[n] = series
-                    print_series(f"vLLM {settings.llm_model}", series, bare)
-            print_ttft_growth(f"vLLM {settings.llm_model}", results)
+                    print_series(f"vLLM {settings.llm_model} ({args.profile})", series, bare)
+            print_ttft_growth(f"vLLM {settings.llm_model} ({args.profile})", results)
 
 
 @contextlib.contextmanager
@@ -484,6 +487,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--endpoint", help="an OpenAI-compatible /v1 URL (else the embedded one)")
     parser.add_argument("--model", help="the served model's name at --endpoint")
     parser.add_argument("--max-tokens", type=int, default=96, help="the drafts' token limit")
+    parser.add_argument(
+        "--profile",
+        default="cautious",
+        help="the model profile of the server part (default cautious: the model drafts)",
+    )
     parser.add_argument("--app", default="", help="sqlite and/or postgres: the agents' part")
     parser.add_argument("--agents", default="1,4,16", help="agents at once in the app part")
     parser.add_argument("--word-s", type=float, default=0.05, help="slow model: s per word")
