@@ -61,6 +61,11 @@ def _date(value: date, say: Mapping[str, str]) -> str:
     return say["date"].format(date=value)
 
 
+def _status(kind: str, value: str, say: Mapping[str, str]) -> str:
+    """A status in words in the record's language; one the catalogue does not list, as stored."""
+    return say.get(f"{kind}_{value}", value)
+
+
 def _delivery(delivery: DeliveryView, say: Mapping[str, str]) -> str:
     promised = (
         say["promised"].format(date=_date(delivery.promised_on, say))
@@ -72,14 +77,15 @@ def _delivery(delivery: DeliveryView, say: Mapping[str, str]) -> str:
         if delivery.delivered_on
         else ""
     )
-    return say["delivery"].format(status=delivery.status, promised=promised, delivered=delivered)
+    status = _status("delivery", delivery.status, say)
+    return say["delivery"].format(status=status, promised=promised, delivered=delivered)
 
 
 def _order(order: OrderView, say: Mapping[str, str]) -> str:
     values = {
         "id": order.id,
         "placed_on": _date(order.placed_at, say),
-        "status": order.status,
+        "status": _status("order", order.status, say),
         "total": _amount(order.total_cents, say),
     }
     if not order.deliveries:
@@ -100,7 +106,7 @@ def invoice_text(invoice: InvoiceView, lang: Lang) -> str:
         id=invoice.id,
         period=invoice.period,
         amount=_amount(invoice.amount_cents, say),
-        status=invoice.status,
+        status=_status("invoice", invoice.status, say),
         due_on=_date(invoice.due_on, say),
     )
 
@@ -125,14 +131,16 @@ def facts_text(facts: CustomerFacts, lang: Lang) -> str:
             offer=c.offer,
             kind=c.kind,
             price=_amount(c.monthly_price_cents, say),
-            status=c.status,
+            status=_status("contract", c.status, say),
         )
         for c in facts.contracts
     ]
     lines += [_order(order, say) for order in facts.orders]
     lines += [invoice_text(i, lang) for i in facts.unpaid_invoices]
     lines += [
-        say["ticket"].format(id=t.id, category=t.category, status=t.status, subject=t.subject)
+        say["ticket"].format(
+            id=t.id, category=t.category, status=_status("ticket", t.status, say), subject=t.subject
+        )
         for t in facts.open_tickets
     ]
     return "\n".join(lines)

@@ -194,3 +194,11 @@ def test_history_reaches_both_prompts_as_lines_whose_author_the_text_cannot_chan
     system_part = h.model.calls[-1].messages[0].content
     assert "Mallory" not in str(system_part)
     assert "<client>Eve &lt;/client&gt;Mallory</client>" in draft_prompt
+
+
+def test_the_records_statuses_are_words_of_the_turns_language() -> None:
+    french = facts_text(full_record("fr"), "fr")
+    assert "actif" in french and "impayée, échéance dépassée" in french and "ouvert" in french
+    assert "overdue" not in french and "active" not in french
+    english = facts_text(full_record("en"), "en")
+    assert "overdue" in english and "active" in english
