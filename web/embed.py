@@ -26,7 +26,7 @@ import json
 import secrets
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -44,6 +44,8 @@ from web.api.writes import decide_draft
 from web.signin import client_address
 
 CHANNEL = "chatwoot"
+QUOTED_NONE = "'none'"
+"""CSP's keyword for "no one" (quoted: a bare `none` would name a host)."""
 
 
 @cache
@@ -289,7 +291,10 @@ def embed_router(ws: Workspace) -> APIRouter:
             raise HTTPException(403, "this role may not decide on drafts")
         return signed
 
-    signed_agent = Annotated[SignedIn, Depends(agent)]
+    # `Depends` as the default, not a local `Annotated` alias: with postponed annotations
+    # FastAPI resolves a route's annotations in this module's globals, where a local alias
+    # is unknown (the parameter would silently become a required query field: 422)
+    signed_agent = Depends(agent)
 
     @router.get("/chatwoot")
     def page(request: Request) -> HTMLResponse:
@@ -309,7 +314,7 @@ def embed_router(ws: Workspace) -> APIRouter:
             "Content-Security-Policy": (
                 f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
                 f"connect-src 'self'; form-action 'none'; base-uri 'none'; "
-                f"frame-ancestors {origin or 'none'}"
+                f"frame-ancestors {origin or QUOTED_NONE}"
             ),
         }
         return HTMLResponse(html, headers=headers)
@@ -342,14 +347,18 @@ def embed_router(ws: Workspace) -> APIRouter:
         return {"signed_out": ws.sessions.revoke(token.strip() or None)}
 
     @router.get("/api/chatwoot/{account_id}/{conversation_id}")
-    def conversation(account_id: int, conversation_id: int, who: signed_agent) -> EmbedConversation:
+    def conversation(
+        account_id: int, conversation_id: int, who: SignedIn = signed_agent
+    ) -> EmbedConversation:
         found = ws.store.conversation_of_channel(CHANNEL, f"{account_id}:{conversation_id}")
         if found is None:
             raise HTTPException(404, "Ressenti does not follow this conversation")
         return EmbedConversation(conversation_id=found, view=conversation_view(ws, found))
 
     @router.post("/api/approvals/{approval_id}/decision")
-    def decide(approval_id: str, body: DecisionRequest, who: signed_agent) -> DecisionDone:
+    def decide(
+        approval_id: str, body: DecisionRequest, who: SignedIn = signed_agent
+    ) -> DecisionDone:
         return decide_draft(
             ws, approval_id, body.model_copy(update={"reviewer": None}), who.account.email
         )
