@@ -211,7 +211,7 @@ def _agents(root: Root, app: Any, url: str, series: AppSeries, seconds: float) -
         opened = time.perf_counter()
         if ok:
             ok, error = agent.event(
-                approve, ["Français", conversation_id, "", "", turn.interrupt_id]
+                approve, ["Français", conversation_id, "", "", "", turn.interrupt_id]
             )
         done = time.perf_counter()
         with lock:

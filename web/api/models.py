@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from agents.core.emotion import EmotionReading
 from agents.core.lang import Lang
@@ -166,6 +166,14 @@ class InboundRequest(BaseModel):
     text: str = Field(min_length=1, max_length=8000)
     lang: Lang | None = None
     sent_at: datetime | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, value: str) -> str:
+        # Blank text is refused here (422), not by the store after the request was taken.
+        if not value.strip():
+            raise ValueError("the message has no text")
+        return value
 
 
 class InboundAccepted(BaseModel):
