@@ -495,18 +495,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app", default="", help="sqlite and/or postgres: the agents' part")
     parser.add_argument("--agents", default="1,4,16", help="agents at once in the app part")
     parser.add_argument("--word-s", type=float, default=0.05, help="slow model: s per word")
-    parser.add_argument(
-        "--profile",
-        help="the model profile (e.g. mistral-small-24b: the model assesses and drafts; the "
-        "embedded model's own profile drafts extractively, so its turns make no model call)",
-    )
     args = parser.parse_args(argv)
     print(f"machine load (uptime): {_uptime()}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        profile = {"llm_profile": args.profile} if args.profile else {}
-        base = bench_settings(
-            Path(folder), llm_max_tokens=args.max_tokens, _env_file=None, **profile
-        )
+        base = bench_settings(Path(folder), llm_max_tokens=args.max_tokens, _env_file=None)
         with Root(base) as root:
             wanted = 2 * (1 + sum(int(n) for n in args.n.split(",")))
             seed_demo(root.store, customers=max(40, wanted))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from agents.services.workspace import Workspace
@@ -27,7 +33,27 @@ def create_api(ws: Workspace) -> FastAPI:
         redoc_url=None,
     )
     api.state.workspace = ws
+    api.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     api.include_router(reads.router)
     api.include_router(writes.router)
     api.include_router(chatwoot.router)
     return api
+
+
+def _finite(value: Any) -> Any:
+    """The value with every non-finite float written as a string (JSON has no Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, whatever the body held: a sender's `Infinity` or `NaN` echoed back in
+    the error's `input` would otherwise make the answer itself fail (a 500)."""
+    return JSONResponse(
+        status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))}
+    )
